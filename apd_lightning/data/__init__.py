@@ -1,0 +1,18 @@
+"""Data: typed batches, datasets, transforms, datamodules and the procedural demo data."""
+
+from .batches import PairedBatch
+from .io import DatasetError, list_images, read_image, read_landmarks, write_landmarks
+from .paired import APDrawingDataModule, PairedDataset, PairedRecord, find_records
+
+__all__ = [
+    "APDrawingDataModule",
+    "DatasetError",
+    "PairedBatch",
+    "PairedDataset",
+    "PairedRecord",
+    "find_records",
+    "list_images",
+    "read_image",
+    "read_landmarks",
+    "write_landmarks",
+]

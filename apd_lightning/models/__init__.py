@@ -1,0 +1,5 @@
+"""LightningModules."""
+
+from .apdrawinggan import APDrawingGAN
+
+__all__ = ["APDrawingGAN"]
