@@ -19,6 +19,8 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 EXTRA_COMMANDS: dict[str, str] = {
     "make-demo-data": "apd_lightning.cli:make_demo_data_main",
     "make-sheet": "apd_lightning.cli:make_sheet_main",
+    "evaluate": "apd_lightning.metrics.evaluate:main",
+    "preprocess": "apd_lightning.faces.cli:main",
 }
 TRAINER_COMMANDS = ("fit", "validate", "test", "predict")
 

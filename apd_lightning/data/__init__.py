@@ -16,3 +16,8 @@ __all__ = [
     "read_landmarks",
     "write_landmarks",
 ]
+
+# QMUPD / UPD
+from .unpaired import PhotoBatch, UnpairedBatch, UnpairedDataModule, UnpairedDataset, find_unpaired  # noqa: E402
+
+__all__ += ["PhotoBatch", "UnpairedBatch", "UnpairedDataModule", "UnpairedDataset", "find_unpaired"]

@@ -9,7 +9,6 @@ is the visible outlines of the photo's shapes (painter's order: later shapes era
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from dataclasses import dataclass
@@ -71,7 +70,7 @@ def _ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 40) -> np.ndar
 
 
 def _canvas_points(pts: np.ndarray, k: int, origin=(0, 0)) -> list[tuple[float, float]]:
-    """Pixel coords (0-based pixel centres) -> supersampled canvas coords (PIL draws in pixel-corner coords)."""
+    """Pixel coords (0-based pixel centres) -> supersampled canvas coords (PIL uses pixel corners)."""
     q = (pts - np.asarray(origin, dtype=np.float64) + 0.5) * k
     return [(float(x), float(y)) for x, y in q]
 
@@ -83,21 +82,22 @@ def _draw(d: ImageDraw.ImageDraw, pts: list, width: float, closed: bool, k: int,
         d.line(pts + pts[:1] if closed else pts, fill=fill, width=max(1, round(width * k)), joint="curve")
 
 
-def _raster(items: Items, size: int, k: int) -> np.ndarray:
-    """Antialiased coverage ``(S, S)`` float32 in [0, 1] of filled polygons / strokes (bbox-cropped)."""
+def _raster(items: Items, size: int, k: int) -> tuple[np.ndarray, tuple[slice, slice]]:
+    """Antialiased coverage ``(S, S)`` float32 in [0, 1] of filled polygons / strokes, and its bbox slices."""
     out = np.zeros((size, size), np.float32)
     allp = np.concatenate([p for p, _, _ in items])
     pad = max(w for _, w, _ in items) / 2 + 3
     x0, y0 = np.maximum(0, np.floor(allp.min(0) - pad)).astype(int)
     x1, y1 = np.minimum(size, np.ceil(allp.max(0) + pad)).astype(int)
+    box = (slice(y0, max(y0, y1)), slice(x0, max(x0, x1)))
     if x1 <= x0 or y1 <= y0:
-        return out
+        return out, box
     im = Image.new("L", (int(x1 - x0) * k, int(y1 - y0) * k), 0)
     d = ImageDraw.Draw(im)
     for pts, w, closed in items:
         _draw(d, _canvas_points(pts, k, (x0, y0)), w, closed, k, 255)
-    out[y0:y1, x0:x1] = np.asarray(im.resize((int(x1 - x0), int(y1 - y0)), Image.LANCZOS), np.float32) / 255
-    return out
+    out[box] = np.asarray(im.resize((int(x1 - x0), int(y1 - y0)), Image.LANCZOS), np.float32) / 255
+    return out, box
 
 
 def _mask(items: Items, size: int, dilate: int) -> np.ndarray:
@@ -216,8 +216,8 @@ def render_portrait(rng: np.random.Generator, size: int = 128, style: int | None
     """
     S, k = int(size), (4 if size <= 160 else 2)
     g = _geometry(rng)
-    drawn_style = int(rng.integers(3))
-    style = drawn_style if style is None else int(style)
+    drawn = int(rng.integers(3))  # always drawn: the rng stream does not depend on whether style is given
+    style = drawn if style is None else int(style)
     if style not in (0, 1, 2):
         raise ValueError(f"style must be 0, 1 or 2, got {style}")
     scale, rot, shift = g["pose"]
@@ -244,11 +244,12 @@ def render_portrait(rng: np.random.Generator, size: int = 128, style: int | None
     def layer(shapes: list, colour, stroke: float = 0.0, line: float = 1.0, fill: int | None = 255,
               is_hair: bool = False, clip: np.ndarray | None = None) -> None:
         """Photo: composite filled shapes (or open strokes of width ``stroke``); drawing: fill + outline."""
-        nonlocal photo, person, hair
-        a = _raster([(T(p), stroke * lw, False) for p in shapes], S, k)
-        a = a if clip is None else a * clip
-        photo = photo * (1 - a[..., None]) + np.asarray(colour, np.float32) * a[..., None]
-        person, hair = person + (1 - person) * a, hair * (1 - a) + a * is_hair
+        a, box = _raster([(T(p), stroke * lw, False) for p in shapes], S, k)
+        a = a[box] if clip is None else a[box] * clip[box]  # composite inside the bounding box only
+        col = np.asarray(colour, np.float32)
+        col = col[box] if col.ndim == 3 else col
+        photo[box] = photo[box] * (1 - a[..., None]) + col * a[..., None]
+        person[box], hair[box] = person[box] + (1 - person[box]) * a, hair[box] * (1 - a) + a * is_hair
         for p in shapes:
             if stroke == 0 and fill is not None:
                 ink(p, 0, value=fill)
@@ -268,7 +269,7 @@ def render_portrait(rng: np.random.Generator, size: int = 128, style: int | None
         ink(g["hair_front"][40:], 1, closed=False)
     for e in g["eyes"]:
         layer([e["almond"]], skin * 0.1 + 215)
-        clip = _raster([(T(e["almond"]), 0, True)], S, k)
+        clip = _raster([(T(e["almond"]), 0, True)], S, k)[0]
         layer([e["iris"]], g["iris"], fill=0 if style == 1 else 255, clip=clip)
         layer([e["pupil"]], (20, 20, 20), fill=0, clip=clip)
         c, r = e["c"], e["r"] + 0.01  # erase iris lines outside the eyelids, then redraw the lids
@@ -285,11 +286,11 @@ def render_portrait(rng: np.random.Generator, size: int = 128, style: int | None
     ink(g["lips"], 1)
     layer([g["lip_line"]], g["lips_col"] * 0.45, stroke=1.2, line=1.2)
     drawing = np.asarray(canvas.resize((S, S), Image.LANCZOS), np.float32)
-    if style == 2:  # mid-gray hair with diagonal hatching
+    if style == 2:  # light-gray hair with dark diagonal hatching
         period = max(3.0, 3.0 * S / 128)
         hatch = ((xx + yy) % period) < max(1.0, S / 128)
-        drawing = np.minimum(drawing, 255 - hair * np.where(hatch, 215.0, 110.0))
-    eyes = [np.concatenate([e["brow"][:17], e["almond"][17:]]) for e in g["eyes"]]
+        drawing = np.minimum(drawing, 255 - hair * np.where(hatch, 215.0, 45.0))
+    eyes = [np.concatenate([e["brow"][17:][::-1], e["almond"][17:]]) for e in g["eyes"]]  # brow top, low lid
     dil = max(2, round(3 * S / 128))
     parts = {"eyel": [(eyes[0], 0, True)], "eyer": [(eyes[1], 0, True)],
              "nose": [(g["nose"], 0, True), (g["bridge"], 1.0, False)], "mouth": [(g["lips"], 0, True)]}
@@ -310,15 +311,12 @@ def _save(array: np.ndarray, path: Path, mode: str) -> None:
 
 def _write_csv(path: Path, rows: list[tuple[str, int]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["name", "style"])
-        writer.writerows(rows)
+    path.write_text("name,style\n" + "".join(f"{name},{style}\n" for name, style in rows))
 
 
 def make_demo_data(out_dir: str | Path, size: int = 128, count: int = 240, seed: int = 0,
                    test_fraction: float = 0.15, progress: bool = True,
-                   styles: tuple[int, ...] = (0, 1, 2)) -> DemoSummary:
+                   styles: tuple[int, ...] = (0, 1, 2), paired_style: int | None = 1) -> DemoSummary:
     """Write a deterministic demo dataset in the APDrawing (paired) and QMUPD (unpaired) layouts.
 
     Image ``i`` is rendered from ``np.random.default_rng([seed, i])`` with style ``styles[i % len(styles)]``
@@ -345,7 +343,9 @@ def make_demo_data(out_dir: str | Path, size: int = 128, count: int = 240, seed:
         seed: base seed; the same ``(seed, size, count)`` gives byte-identical files.
         test_fraction: fraction of portraits in the test split (rounded up).
         progress: show a tqdm progress bar when tqdm is installed.
-        styles: drawing styles to cycle through (e.g. ``(0,)`` for a single-style paired set).
+        styles: drawing styles to cycle through in the unpaired layout.
+        paired_style: the one style of every drawing in the APDrawing layout (like the real dataset, whose
+            drawings share one artist's style, so the photo determines the drawing); ``None`` cycles ``styles``.
 
     Returns:
         A :class:`DemoSummary` with the roots, split sizes and elapsed seconds.
@@ -354,23 +354,22 @@ def make_demo_data(out_dir: str | Path, size: int = 128, count: int = 240, seed:
     root = Path(out_dir)
     paired, unpaired = root / "apdrawing", root / "unpaired"
     n_test = min(count, max(0, math.ceil(count * test_fraction - 1e-9)))
-    n_train = count - n_test
-    n_a = n_train // 2
+    n_train, n_a = count - n_test, (count - n_test) // 2
     indices = range(count)
-    if progress:
-        try:
-            from tqdm import tqdm
-
-            indices = tqdm(indices, desc="demo portraits", unit="img")
-        except ImportError:
-            pass
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        progress = False
+    indices = tqdm(indices, desc="demo portraits", unit="img") if progress else indices
     paired_styles: list[tuple[str, int]] = []
-    b_styles: list[tuple[str, int]] = []
+    b_styles: list[tuple[str, int]] = []  # (file name, style) rows of styles.csv
     for i in indices:
         p = render_portrait(np.random.default_rng([seed, i]), size, styles[i % len(styles)])
+        pair = p if paired_style in (None, p.style) else render_portrait(np.random.default_rng([seed, i]), size,
+                                                                           paired_style)
         stem = f"demo_{i:05d}"
         split = "train" if i < n_train else "test"
-        drawing_rgb = np.repeat(p.drawing[..., None], 3, axis=2)
+        drawing_rgb = np.repeat(pair.drawing[..., None], 3, axis=2)
         _save(np.concatenate([p.photo, drawing_rgb], axis=1), paired / "data" / split / f"{stem}.png", "RGB")
         lm_path = paired / "landmark" / "ALL" / f"{stem}.txt"
         lm_path.parent.mkdir(parents=True, exist_ok=True)
@@ -378,7 +377,7 @@ def make_demo_data(out_dir: str | Path, size: int = 128, count: int = 240, seed:
         _save(p.background_mask, paired / "mask" / "ALL" / f"{stem}.png", "L")
         for part in PART_NAMES:
             _save(p.part_masks[part], paired / "mask" / part / f"{stem}.png", "L")
-        paired_styles.append((f"{stem}.png", p.style))
+        paired_styles.append((f"{stem}.png", pair.style))
         unpaired_masks = {"nose": p.part_masks["nose"], "lips": p.part_masks["mouth"],
                           "eyes": np.maximum(p.part_masks["eyel"], p.part_masks["eyer"])}
         if split == "test":

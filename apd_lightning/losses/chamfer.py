@@ -30,10 +30,18 @@ def soft_ink(drawing: Tensor, sharpness: float = 10.0) -> Tensor:
     return torch.sigmoid(-sharpness * drawing)
 
 
+def _targets(weights: Tensor, floor: float) -> Tensor:
+    # A soft distance transform treats a pixel of weight w as a target about -h·log(w) px further away, so the
+    # tiny weights a sigmoid leaves on clearly white pixels would cap every distance at a few pixels. Weights
+    # below `floor` are therefore set to exactly zero (not targets), the rest rescaled to (0, 1].
+    return torch.relu(weights - floor) / (1 - floor)
+
+
 def normalised_distance_maps(
     drawing: Tensor,
     sharpness: float = 10.0,
     transform: Callable[[Tensor], Tensor] = distance_transform,
+    floor: float = 0.05,
 ) -> Tensor:
     """Differentiable counterpart of the ground-truth maps: distance to the nearest dark / white pixel.
 
@@ -43,12 +51,13 @@ def normalised_distance_maps(
         drawing: ``(B, 1, H, W)`` in [-1, 1].
         sharpness: see :func:`soft_ink`.
         transform: distance transform taking ``(B, C, H, W)`` soft targets in [0, 1].
+        floor: soft-target weights below this are not targets at all.
 
     Returns:
         ``(B, 2, H, W)`` in [0, 1]: channel 0 to dark pixels, channel 1 to white pixels.
     """
     ink = soft_ink(drawing, sharpness)
-    dist = transform(torch.cat([ink, 1 - ink], dim=1))
+    dist = transform(torch.cat([_targets(ink, floor), _targets(1 - ink, floor)], dim=1))
     peak = dist.detach().amax(dim=(-2, -1), keepdim=True).clamp_min(1.0)
     return dist / peak
 

@@ -1,5 +1,26 @@
-"""torchmetrics metrics."""
+"""torchmetrics metrics for drawings in [-1, 1]: chamfer, FID, KID, LPIPS and the QMUPD quality score."""
 
 from .chamfer import ChamferDistance, chamfer_distance
+from .fid import DrawingFID
+from .inception import FIDInceptionV3, load_inception_features
+from .inputs import drawing_to_unit_rgb
+from .kid import DrawingKID
+from .lpips import DrawingLPIPS, build_lpips_net, load_lpips_net
+from .quality import QualityScore
+from .suite import METRIC_NAMES, build_metrics
 
-__all__ = ["ChamferDistance", "chamfer_distance"]
+__all__ = [
+    "METRIC_NAMES",
+    "ChamferDistance",
+    "DrawingFID",
+    "DrawingKID",
+    "DrawingLPIPS",
+    "FIDInceptionV3",
+    "QualityScore",
+    "build_lpips_net",
+    "build_metrics",
+    "chamfer_distance",
+    "drawing_to_unit_rgb",
+    "load_inception_features",
+    "load_lpips_net",
+]

@@ -17,3 +17,19 @@ __all__ = [
     "init_weights",
     "resolve_norm",
 ]
+
+# QMUPD / UPD
+from .hed import HED, hed_state_dict_from_sniklaus, load_hed  # noqa: E402
+from .qmupd_discriminators import QMUPDDiscriminators, StyleDiscriminator, masked_region  # noqa: E402
+from .resnet import ResnetGenerator, StyleGenerator  # noqa: E402
+
+__all__ += [
+    "HED",
+    "QMUPDDiscriminators",
+    "ResnetGenerator",
+    "StyleDiscriminator",
+    "StyleGenerator",
+    "hed_state_dict_from_sniklaus",
+    "load_hed",
+    "masked_region",
+]

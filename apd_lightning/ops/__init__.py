@@ -1,6 +1,13 @@
 """Stateless tensor functions (no Lightning imports)."""
 
-from .distance_transform import distance_transform, drawing_distance_maps, exact_distance_transform
+from .distance_transform import (
+    DEFAULT_BACKEND,
+    DEFAULT_RADIUS,
+    DistanceTransform,
+    distance_transform,
+    drawing_distance_maps,
+    exact_distance_transform,
+)
 from .face_parts import (
     BOX_PARTS,
     FacePart,
@@ -17,6 +24,9 @@ from .face_parts import (
 
 __all__ = [
     "BOX_PARTS",
+    "DEFAULT_BACKEND",
+    "DEFAULT_RADIUS",
+    "DistanceTransform",
     "FacePart",
     "boxes_mask",
     "composite_parts",

@@ -1,13 +1,14 @@
 """Face-part geometry of APDrawingGAN: part boxes, vectorised crop and paste, region masks.
 
 The paper's boxes are defined at 512 px (eyes 80×112, nose 96×96, mouth 80×128, H×W) around centres derived
-from the five landmarks. At other sizes the boxes scale with ``image_size / 512`` and are rounded to a multiple
+from the five landmarks. At other sizes the boxes scale with ``image_size / 512`` and are rounded up to a multiple
 of 8 so the three-level part U-Nets always see even feature maps. Boxes are shifted (not cut) to stay inside the
 image, which the original code did not guard.
 """
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 
 import torch
@@ -37,7 +38,7 @@ _BOX_SIZE_512 = {  # (height, width) at 512 px, paper values
 
 
 def _round8(value: float) -> int:
-    return max(8, int(value / 8 + 0.5) * 8)
+    return max(8, math.ceil(value / 8 - 1e-9) * 8)
 
 
 def part_box_size(part: FacePart, image_size: int) -> tuple[int, int]:

@@ -81,7 +81,6 @@ def test_invalid_style_rejected() -> None:
 def test_drawing_content_and_masks() -> None:
     for seed in range(4):
         p = _render(seed, 128, style=0)
-        size = p.drawing.shape[0]
         assert (p.drawing > 200).mean() > 0.7
         assert p.drawing[:4, :4].min() == 255 and p.drawing[:4, -4:].min() == 255  # white background
         for x, y in p.landmarks[:2]:  # dark eye lines / iris within a few px of each eye landmark
@@ -149,7 +148,7 @@ def test_make_demo_data_layouts(tmp_path) -> None:
         with Image.open(pr / "data" / split / f"{stem}.png") as im:
             assert im.mode == "RGB" and im.size == (2 * size, size)
             pair = np.asarray(im)
-        expected = render_portrait(np.random.default_rng([seed, i]), size, i % 3)
+        expected = render_portrait(np.random.default_rng([seed, i]), size, 1)  # paired_style default
         np.testing.assert_array_equal(pair[:, :size], expected.photo)
         np.testing.assert_array_equal(pair[:, size:, 0], expected.drawing)
         assert np.array_equal(pair[:, size:, 0], pair[:, size:, 2])
@@ -168,7 +167,7 @@ def test_make_demo_data_layouts(tmp_path) -> None:
     with open(pr / "styles.csv") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["name", "style"]
-    assert rows[1:] == [[f"{s}.png", str(i % 3)] for i, s in enumerate(stems)]
+    assert rows[1:] == [[f"{s}.png", "1"] for s in stems]  # one style in the paired layout
 
     n_a = (count - n_test) // 2
     n_b = count - n_test - n_a

@@ -1,0 +1,41 @@
+# apd_lightning: developer and user entry points. Every target installs first when .venv is missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export NO_ALBUMENTATIONS_UPDATE := 1
+export WANDB_MODE ?= offline
+DEMO := demo_output
+DEMO_CONFIG := -c configs/apdrawinggan.yaml -c configs/demo/apdrawinggan.yaml
+
+.PHONY: install demo test test-fast lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install --quiet -e ".[faces,dev]"
+
+install: $(PY)
+
+demo: $(PY)
+	$(PY) -m apd_lightning make-demo-data $(DEMO)/data --size 128 --count 240 --seed 0
+	$(PY) -m apd_lightning fit $(DEMO_CONFIG)
+	$(PY) -m apd_lightning predict $(DEMO_CONFIG) --ckpt_path $(DEMO)/checkpoints/last.ckpt --data.overwrite true
+	$(PY) -m apd_lightning make-sheet --photos $(DEMO)/data/apdrawing/test_single --drawings $(DEMO)/drawings \
+		--out $(DEMO)/sheet.png
+	@echo "drawings: $(DEMO)/drawings/   side-by-side sheet: $(DEMO)/sheet.png   checkpoint: $(DEMO)/checkpoints/last.ckpt"
+
+test: $(PY)
+	$(PY) -m pytest -q --durations=15
+
+test-fast: $(PY)
+	$(PY) -m pytest -q -m "not slow"
+
+lint: $(PY)
+	$(PY) -m ruff check apd_lightning tests benchmarks
+
+bench: $(PY)
+	$(PY) benchmarks/run.py --json benchmarks/results.jsonl
+
+clean:
+	rm -rf $(DEMO) runs outputs lightning_logs .pytest_cache

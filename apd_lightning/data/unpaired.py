@@ -1,0 +1,400 @@
+"""Unpaired photos and drawings with facial-region masks and style vectors (UPD / QMUPD).
+
+On-disk layout::
+
+    ROOT/train/A/*.png                      photos (domain A)
+    ROOT/train/B/*.png                      drawings (domain B)
+    ROOT/train/{A,B}_{nose,eyes,lips}/*     region masks, same file name (or stem) as their image
+    ROOT/train/B_feat/<stem>.npy            3-float style vector of each drawing (soft classifier output), or
+    ROOT/train/styles.csv                   ``name,style`` rows (integer style 0..2) for drawings without .npy
+    ROOT/test/A/*.png                       photos to draw (``predict``) and to monitor (``validate``)
+
+Hidden files and folders (``.ipynb_checkpoints``) are ignored; every problem is collected at ``setup`` and
+raised once as a :class:`DatasetError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import cv2
+import lightning as L
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+from .batches import _collate_field
+from .io import DatasetError, image_size, list_images, read_image
+from .transforms import A  # albumentations, imported with its update check switched off
+
+#: Region masks in channel order (the local discriminators' order).
+REGIONS = ("nose", "eyes", "lips")
+NUM_STYLES = 3
+
+
+def _collate(cls, samples):
+    return cls(**{f.name: _collate_field([getattr(s, f.name) for s in samples]) for f in fields(cls)})
+
+
+@dataclass
+class UnpairedBatch:
+    """A batch of photos with independently drawn drawings.
+
+    Attributes:
+        photo: ``(B, 3, H, W)`` in [-1, 1].
+        drawing: ``(B, 1, H, W)`` in [-1, 1].
+        style: ``(B, 3)`` the drawings' (soft) style vectors.
+        style_label: ``(B,)`` int64 ``argmax(style)``.
+        name: photo file stems.
+        drawing_name: drawing file stems.
+        photo_masks: ``(B, 3, H, W)`` in [0, 1], nose/eyes/lips of the photo (soft edges); ``None`` in
+            validation.
+        drawing_masks: ``(B, 3, H, W)`` the same for the drawing; ``None`` in validation.
+    """
+
+    photo: Tensor
+    drawing: Tensor
+    style: Tensor
+    style_label: Tensor
+    name: list[str]
+    drawing_name: list[str]
+    photo_masks: Tensor | None = None
+    drawing_masks: Tensor | None = None
+
+    def __len__(self) -> int:
+        return self.photo.shape[0]
+
+    @classmethod
+    def collate(cls, samples: list[UnpairedBatch]) -> UnpairedBatch:
+        """Stack per-sample instances (each with unbatched tensors) into one batch."""
+        return _collate(cls, samples)
+
+
+@dataclass
+class PhotoBatch:
+    """Photos to draw.
+
+    Attributes:
+        photo: ``(B, 3, S, S)`` in [-1, 1], resized to the model's size.
+        name: file stems.
+        original_size: ``(B, 2)`` int64 (height, width) of the files.
+    """
+
+    photo: Tensor
+    name: list[str]
+    original_size: Tensor
+
+    def __len__(self) -> int:
+        return self.photo.shape[0]
+
+    @classmethod
+    def collate(cls, samples: list[PhotoBatch]) -> PhotoBatch:
+        """Stack per-sample instances (each with unbatched tensors) into one batch."""
+        return _collate(cls, samples)
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One image file, its region masks (in :data:`REGIONS` order) and, for drawings, its style vector."""
+
+    name: str
+    path: Path
+    masks: tuple[Path, ...] = ()
+    style: tuple[float, ...] | None = None
+
+
+# ---- discovery and checks ---------------------------------------------------------------------------------
+def _read_styles_csv(path: Path, problems: list[str]) -> dict[str, int]:
+    styles: dict[str, int] = {}
+    if not path.is_file():
+        return styles
+    with path.open(newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                label = int(row["style"])
+                if not 0 <= label < NUM_STYLES:
+                    raise ValueError(label)
+                styles[Path(row["name"]).stem] = label
+            except (KeyError, TypeError, ValueError):
+                problems.append(f"{path}:{line}: expected 'name,style' with style in 0..{NUM_STYLES - 1}, "
+                                f"got {row}")
+    return styles
+
+
+def _read_style(npy: Path, csv_styles: dict[str, int], name: str,
+                problems: list[str]) -> tuple[float, ...] | None:
+    if npy.is_file():
+        try:
+            vector = np.load(npy, allow_pickle=False).astype(np.float64).reshape(-1)
+        except (OSError, ValueError) as error:
+            problems.append(f"{npy}: unreadable style vector ({error})")
+            return None
+        if vector.shape != (NUM_STYLES,) or not np.isfinite(vector).all():
+            problems.append(f"{npy}: expected {NUM_STYLES} finite floats, got shape {vector.shape}")
+            return None
+        return tuple(vector.tolist())
+    if name in csv_styles:
+        return tuple(float(k == csv_styles[name]) for k in range(NUM_STYLES))
+    problems.append(f"{name}: no style vector ({npy} missing and no row in styles.csv)")
+    return None
+
+
+def _find_domain(split_dir: Path, domain: str, problems: list[str],
+                 csv_styles: dict[str, int] | None = None) -> list[ImageRecord]:
+    images = list_images(split_dir / domain)
+    if not images:
+        problems.append(f"no images in {split_dir / domain}")
+    masks = {region: {p.stem: p for p in list_images(split_dir / f"{domain}_{region}")} for region in REGIONS}
+    records = []
+    for path in images:
+        try:
+            image_size(path)
+        except Exception as error:  # noqa: BLE001 - every unreadable file is reported, not raised one by one
+            problems.append(f"{path}: unreadable image ({error})")
+        found = [masks[region].get(path.stem) for region in REGIONS]
+        for region, mask in zip(REGIONS, found, strict=True):
+            if mask is None:
+                folder = split_dir / f"{domain}_{region}"
+                problems.append(f"{path.name}: missing {region} mask {folder / path.name}")
+        style = None
+        if csv_styles is not None:
+            npy = split_dir / f"{domain}_feat" / f"{path.stem}.npy"
+            style = _read_style(npy, csv_styles, path.stem, problems)
+        records.append(ImageRecord(path.stem, path, tuple(m for m in found if m is not None), style))
+    return records
+
+
+def find_unpaired(root: Path | str, split: str = "train") -> tuple[list[ImageRecord], list[ImageRecord]]:
+    """Photos and drawings of ``ROOT/<split>`` with masks and styles.
+
+    Raises:
+        DatasetError: listing every problem (missing folders, masks or styles, unreadable files, bad rows).
+    """
+    split_dir = Path(root) / split
+    problems: list[str] = []
+    csv_styles = _read_styles_csv(split_dir / "styles.csv", problems)
+    photos = _find_domain(split_dir, "A", problems)
+    drawings = _find_domain(split_dir, "B", problems, csv_styles)
+    if problems:
+        raise DatasetError(root, problems)
+    return photos, drawings
+
+
+def find_photos(folder: Path | str) -> list[ImageRecord]:
+    """Photos directly in ``folder`` (no masks needed); one :class:`DatasetError` lists all problems."""
+    photos = [ImageRecord(p.stem, p) for p in list_images(folder)]
+    problems = [] if photos else [f"no images in {folder}"]
+    for record in photos:
+        try:
+            image_size(record.path)
+        except Exception as error:  # noqa: BLE001
+            problems.append(f"{record.path}: unreadable image ({error})")
+    if problems:
+        raise DatasetError(folder, problems)
+    return photos
+
+
+# ---- datasets ---------------------------------------------------------------------------------------------
+def unpaired_transform(image_size: int, load_size: int, flip_prob: float = 0.5) -> A.Compose:
+    """The reference augmentation of one domain: bicubic resize to ``load_size``, random ``image_size``
+    crop and horizontal flip; the ``masks`` target (an ``(H, W, 3)`` image) shares the parameters and stays
+    soft."""
+    return A.Compose(
+        [A.Resize(load_size, load_size, interpolation=cv2.INTER_CUBIC),
+         A.RandomCrop(image_size, image_size),
+         A.HorizontalFlip(p=flip_prob)],
+        additional_targets={"masks": "image"},
+        is_check_shapes=False,  # masks may have another resolution: every target is resized first
+        strict=False,
+    )
+
+
+def _to_tensor(array: np.ndarray, scale_to_signed: bool = True) -> Tensor:
+    tensor = torch.from_numpy(np.ascontiguousarray(array)).float()
+    tensor = tensor.unsqueeze(0) if tensor.ndim == 2 else tensor.permute(2, 0, 1)
+    return tensor / 127.5 - 1 if scale_to_signed else tensor / 255
+
+
+def _read_masks(record: ImageRecord) -> np.ndarray:
+    masks = [read_image(path, "L") for path in record.masks]
+    shape = masks[0].shape
+    return np.stack([m if m.shape == shape else cv2.resize(m, shape[::-1], interpolation=cv2.INTER_CUBIC)
+                     for m in masks], axis=-1)
+
+
+class UnpairedDataset(Dataset):
+    """Training samples: photo ``index % |A|`` with a drawing drawn uniformly at random; length max(|A|, |B|).
+
+    Photo and drawing get independent crop/flip parameters, each shared with its own masks. The random state
+    (drawing choice and augmentation) is seeded from ``torch.initial_seed()`` in each process, so data-loader
+    workers differ from each other and follow ``seed_everything``.
+    """
+
+    def __init__(self, photos: list[ImageRecord], drawings: list[ImageRecord], image_size: int = 512,
+                 load_size: int | None = None, flip_prob: float = 0.5) -> None:
+        self.photos, self.drawings = photos, drawings
+        load_size = load_size or default_load_size(image_size)
+        self.photo_transform = unpaired_transform(image_size, load_size, flip_prob)
+        self.drawing_transform = unpaired_transform(image_size, load_size, flip_prob)
+        self._seeded_in: int | None = None
+        self.rng = np.random.default_rng(0)
+
+    def __len__(self) -> int:
+        return max(len(self.photos), len(self.drawings))
+
+    def _seed(self) -> None:
+        if self._seeded_in != os.getpid():  # once per (worker) process
+            seed = torch.initial_seed() % 2**32
+            self.rng = np.random.default_rng(seed)
+            self.photo_transform.set_random_seed(seed + 1)
+            self.drawing_transform.set_random_seed(seed + 2)
+            self._seeded_in = os.getpid()
+
+    def __getitem__(self, index: int) -> UnpairedBatch:
+        self._seed()
+        photo_record = self.photos[index % len(self.photos)]
+        drawing_record = self.drawings[int(self.rng.integers(len(self.drawings)))]
+        photo = self.photo_transform(image=read_image(photo_record.path, "RGB"),
+                                     masks=_read_masks(photo_record))
+        drawing = self.drawing_transform(image=read_image(drawing_record.path, "L"),
+                                         masks=_read_masks(drawing_record))
+        style = torch.tensor(drawing_record.style, dtype=torch.float32)
+        return UnpairedBatch(
+            photo=_to_tensor(photo["image"]), drawing=_to_tensor(drawing["image"]), style=style,
+            style_label=style.argmax(), name=photo_record.name, drawing_name=drawing_record.name,
+            photo_masks=_to_tensor(photo["masks"], False), drawing_masks=_to_tensor(drawing["masks"], False))
+
+
+def _resize(image: np.ndarray, size: int) -> np.ndarray:
+    return cv2.resize(image, (size, size), interpolation=cv2.INTER_CUBIC)
+
+
+class MonitorDataset(Dataset):
+    """Validation samples: photos resized to ``image_size``, each with a fixed drawing (``index % |B|``); no
+    masks (validation only needs the generators)."""
+
+    def __init__(self, photos: list[ImageRecord], drawings: list[ImageRecord], image_size: int = 512) -> None:
+        self.photos, self.drawings, self.image_size = photos, drawings, image_size
+
+    def __len__(self) -> int:
+        return len(self.photos)
+
+    def __getitem__(self, index: int) -> UnpairedBatch:
+        photo, drawing = self.photos[index], self.drawings[index % len(self.drawings)]
+        style = torch.tensor(drawing.style, dtype=torch.float32)
+        return UnpairedBatch(
+            photo=_to_tensor(_resize(read_image(photo.path, "RGB"), self.image_size)),
+            drawing=_to_tensor(_resize(read_image(drawing.path, "L"), self.image_size)),
+            style=style, style_label=style.argmax(), name=photo.name, drawing_name=drawing.name)
+
+
+class PhotoDataset(Dataset):
+    """Photos to draw, bicubically resized to ``image_size``, with their original sizes."""
+
+    def __init__(self, records: list[ImageRecord], image_size: int = 512) -> None:
+        self.records, self.image_size = records, image_size
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> PhotoBatch:
+        record = self.records[index]
+        photo = read_image(record.path, "RGB")
+        return PhotoBatch(photo=_to_tensor(_resize(photo, self.image_size)), name=record.name,
+                          original_size=torch.tensor(photo.shape[:2]))
+
+
+def default_load_size(image_size: int) -> int:
+    """The reference's load size scaled to ``image_size``: 572 at 512."""
+    return int(image_size * 572 / 512 + 0.5)
+
+
+# ---- datamodule -------------------------------------------------------------------------------------------
+class UnpairedDataModule(L.LightningDataModule):
+    """Unpaired photo / drawing data for UPD and QMUPD (layout in the module docstring).
+
+    Args:
+        root: dataset folder.
+        image_size: square crop fed to the model (512 in the papers).
+        load_size: side images are resized to before cropping; ``None``: ``image_size · 572/512``.
+        batch_size: samples per batch (1 in the papers).
+        num_workers: data-loading worker processes (-1: one per CPU core).
+        flip_prob: horizontal-flip probability of each domain.
+        val_size: photos used by ``validate`` (from ``val_dir``), each with a fixed training drawing.
+        val_dir: photos for validation; ``None``: ``ROOT/test/A``, or the training photos if that is empty.
+        predict_dir: photos to draw; ``None``: ``ROOT/test/A``.
+        predict_output_dir: where ``predict`` writes ``<stem>_<style>.png``.
+        overwrite: allow ``predict`` to replace existing files in ``predict_output_dir``.
+    """
+
+    def __init__(
+        self,
+        root: str = "datasets/portrait_drawing",
+        image_size: int = 512,
+        load_size: int | None = None,
+        batch_size: int = 1,
+        num_workers: int = 4,
+        flip_prob: float = 0.5,
+        val_size: int = 8,
+        val_dir: str | None = None,
+        predict_dir: str | None = None,
+        predict_output_dir: str = "outputs/qmupd",
+        overwrite: bool = False,
+    ) -> None:
+        super().__init__()
+        if image_size % 4:
+            raise ValueError(f"image_size must be divisible by 4, got {image_size}")
+        self.save_hyperparameters()
+        self.root = Path(root)
+        self.image_size = image_size
+        self.batch_size = batch_size
+        self.num_workers = (os.cpu_count() or 1) if num_workers < 0 else num_workers
+        self.predict_output_dir = Path(predict_output_dir)
+        self.overwrite = overwrite
+        self.datasets: dict[str, Dataset] = {}
+
+    def _monitor_photos(self, photos: list[ImageRecord]) -> list[ImageRecord]:
+        folder = Path(self.hparams.val_dir) if self.hparams.val_dir else self.root / "test" / "A"
+        if self.hparams.val_dir or list_images(folder):
+            photos = find_photos(folder)
+        return photos[: self.hparams.val_size]
+
+    def setup(self, stage: str | None = None) -> None:
+        hp = self.hparams
+        if stage in (None, "fit", "validate", "test"):
+            photos, drawings = find_unpaired(self.root, "train")
+            if stage in (None, "fit"):
+                self.datasets["train"] = UnpairedDataset(photos, drawings, self.image_size, hp.load_size,
+                                                         hp.flip_prob)
+            self.datasets["val"] = MonitorDataset(self._monitor_photos(photos), drawings, self.image_size)
+        if stage == "predict":
+            records = find_photos(Path(hp.predict_dir) if hp.predict_dir else self.root / "test" / "A")
+            self.datasets["predict"] = PhotoDataset(records, self.image_size)
+
+    def _loader(self, key: str, shuffle: bool) -> DataLoader:
+        dataset = self.datasets[key]
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            collate_fn=PhotoBatch.collate if key == "predict" else UnpairedBatch.collate,
+            persistent_workers=self.num_workers > 0,
+            drop_last=shuffle and len(dataset) > self.batch_size,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader("predict", shuffle=False)

@@ -1,0 +1,370 @@
+"""UPD (Yi et al., CVPR 2020) and QMUPD (Yi et al., TPAMI 2022) as one LightningModule.
+
+Both train the same networks with an asymmetric cycle; QMUPD adds a quality loss from a frozen regressor
+(``use_quality_loss``). Deliberate differences from the reference code: one history-pool query per step
+shared by all discriminators, with each stored fake kept together with its photo's masks and style; the style
+head works at any ``image_size``; the frozen auxiliaries (HED, LPIPS, quality regressor) are left out of
+checkpoints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.utilities import rank_zero_warn
+from torch import Tensor, nn
+
+from ..data.unpaired import PhotoBatch, UnpairedBatch
+from ..losses.adversarial import gan_loss
+from ..losses.cycle import build_lpips, edge_image, relaxed_cycle_loss, strict_cycle_loss
+from ..losses.style import style_classification_loss
+from ..losses.truncation import TRUNCATION_SCALE, truncate
+from ..nets.qmupd_discriminators import QMUPDDiscriminators
+from ..nets.resnet import ResnetGenerator, StyleGenerator
+from .image_pool import ImagePool
+from .schedules import linear_decay_lambda
+
+AuxiliaryMode = Literal["pretrained", "random_init"]
+_AUX = "auxiliaries."
+
+
+def cycle_weights(epoch: int, progress_epochs: int, lambda_relaxed: float = 5.0,
+                  lambda_truncation: float = 5.0) -> tuple[float, float]:
+    """(λ_A, λ_T) at a 0-based epoch: λ_A·(1 − 0.9p) and λ_T·0.9p with progress p = epoch / progress_epochs.
+
+    p is the reference's ``(epoch − 1)/(niter + niter_decay)`` for its 1-based epoch, held fixed within an
+    epoch and capped at 1.
+    """
+    p = min(epoch / progress_epochs, 1.0)
+    return lambda_relaxed * (1 - 0.9 * p), lambda_truncation * 0.9 * p
+
+
+def one_hot_styles(num_styles: int = 3) -> dict[str, list[float]]:
+    """``{"style1": [1, 0, 0], "style2": ..., ...}``: the reference's three test-time styles."""
+    return {f"style{k + 1}": [float(i == k) for i in range(num_styles)] for k in range(num_styles)}
+
+
+class FrozenAuxiliaries(nn.Module):
+    """HED, LPIPS and (QMUPD) the quality regressor: frozen and always in eval mode, yet differentiable with
+    respect to their inputs."""
+
+    def __init__(self, edges: nn.Module, perceptual: nn.Module, quality: nn.Module | None = None) -> None:
+        super().__init__()
+        self.edges, self.perceptual, self.quality = edges, perceptual, quality
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> FrozenAuxiliaries:
+        return super().train(False)
+
+
+def build_auxiliaries(mode: AuxiliaryMode, use_quality: bool, hed_path: str | None = None,
+                      alexnet_path: str | None = None, lpips_path: str | None = None,
+                      quality_path: str | None = None, random_width: int = 8) -> FrozenAuxiliaries:
+    """Load the frozen networks (``pretrained``) or build small random stand-ins (``random_init``).
+
+    Raises:
+        MissingWeightsError: one or more files are missing; the message lists each with its source.
+    """
+    from ..nets.hed import HED, load_hed
+    from ..nets.quality import QualityNet, load_quality_net
+    from ..weights import MissingWeightsError
+
+    if mode == "random_init":
+        rank_zero_warn("model.auxiliaries=random_init: HED, the LPIPS AlexNet and the quality regressor are "
+                       "random stand-ins, so the cycle and quality losses are not the papers'; for tests and "
+                       "demos only")
+        quality = QualityNet("small", width=random_width).freeze() if use_quality else None
+        perceptual = build_lpips(lpips_path=lpips_path, random_init=True)
+        return FrozenAuxiliaries(HED(random_width), perceptual, quality)
+    if mode != "pretrained":
+        raise ValueError(f"auxiliaries must be 'pretrained' or 'random_init', got {mode!r}")
+    loaders = {"edges": lambda: load_hed(hed_path),
+               "perceptual": lambda: build_lpips(alexnet_path, lpips_path),
+               "quality": (lambda: load_quality_net(quality_path)) if use_quality else (lambda: None)}
+    nets, errors = {}, []
+    for key, load in loaders.items():
+        try:
+            nets[key] = load()
+        except MissingWeightsError as error:
+            errors.append(str(error))
+    if errors:
+        listed = "\n  - ".join(errors)
+        raise MissingWeightsError(f"QMUPD training needs its frozen auxiliary networks:\n  - {listed}\n"
+                                  "(to test without them set model.init_args.auxiliaries: random_init)")
+    return FrozenAuxiliaries(**nets)
+
+
+@dataclass
+class CycleOutputs:
+    """The four generator outputs of one step (x photo, y drawing, s its style)."""
+
+    fake_drawing: Tensor  # ŷ = G(x, s)
+    reconstructed_photo: Tensor  # x̂ = F(ŷ)
+    fake_photo: Tensor  # x̃ = F(y)
+    reconstructed_drawing: Tensor  # ỹ = G(x̃, s)
+
+
+class QMUPD(L.LightningModule):
+    """Unpaired, style-controlled photo→drawing GAN with an asymmetric cycle (UPD) and a quality loss (QMUPD).
+
+    Per step: the generators step (discriminators frozen), then the five discriminators step on samples from
+    one shared history pool. The frozen auxiliaries are built in ``setup("fit")`` (a missing file stops
+    ``fit`` there) and are excluded from optimizers and checkpoints; ``predict`` and ``validate`` never need
+    them.
+
+    Args:
+        generator: style generator G (photo, style → drawing).
+        reverse_generator: F (drawing → photo).
+        discriminators: drawing D (patch + style head), photo D and the three local Ds.
+        auxiliaries: ``pretrained`` (load HED / AlexNet / LPIPS / quality files) or ``random_init`` (small
+            random stand-ins, for tests and CPU demos only).
+        hed_path: ``network-bsds500.pytorch``; ``None`` looks in the torch hub cache.
+        alexnet_path: torchvision ``alexnet-owt-7be5be79.pth``; ``None`` looks in the torch hub cache.
+        lpips_path: LPIPS v0.1 ``alex.pth``; ``None`` uses the copy shipped with torchmetrics.
+        quality_path: trained quality regressor (``configs/quality.yaml``); ``None``: ``quality.ckpt`` in the
+            torch hub cache.
+        random_auxiliary_width: HED / quality-net width of the ``random_init`` stand-ins.
+        use_quality_loss: add λ_q·mean(1 − M(ŷ)) (QMUPD); off for UPD.
+        lambda_local_adv: weight of each local adversarial term (0.5).
+        lambda_style: weight of the generator's style classification term (1).
+        lambda_relaxed_cycle: λ_A at p = 0; it decays as 5·(1 − 0.9p).
+        lambda_truncation: λ_T scale; the truncation weight grows as 5·0.9p.
+        lambda_strict_cycle: λ_B of the strict backward cycle L1 (5).
+        lambda_quality: λ_q (0.5).
+        soft_style_labels: soft-label style cross-entropy (UPD) instead of hard labels (QMUPD's default).
+        truncation_scale: ``a`` of the truncation (31.875: 64 levels).
+        truncation_gradient: ``detach`` (the reference: the truncation loss trains only F) or
+            ``straight_through`` (G also receives its gradient; an ablation).
+        gan_mode: ``lsgan`` (papers) or ``vanilla``.
+        pool_size: history pool capacity (50).
+        lr: Adam learning rate of both optimizers (1.5e-5 in UPD's script).
+        betas: Adam betas ((0.5, 0.999)).
+        lr_constant_epochs: epochs at the full rate (``niter`` = 100).
+        lr_decay_epochs: linear decay length (``niter_decay`` = 200; the rate reaches ≈0.5 at epoch 200).
+        progress_epochs: p = epoch / progress_epochs (UPD: niter + niter_decay = 300, so p ends at 0.663;
+            QMUPD's ``niter_end`` = 200, so p ends at 0.995).
+        predict_styles: ``{name: style vector}`` drawn by ``predict`` (files ``<stem>_<name>.png``); any real
+            vector works, e.g. a mix ``[0.5, 0.5, 0]``; ``None``: the three one-hots ``style1..3``.
+        predict_original_size: resize predicted drawings back to each photo's original size (bicubic).
+    """
+
+    def __init__(
+        self,
+        generator: StyleGenerator,
+        reverse_generator: ResnetGenerator,
+        discriminators: QMUPDDiscriminators,
+        auxiliaries: AuxiliaryMode = "pretrained",
+        hed_path: str | None = None,
+        alexnet_path: str | None = None,
+        lpips_path: str | None = None,
+        quality_path: str | None = None,
+        random_auxiliary_width: int = 8,
+        use_quality_loss: bool = True,
+        lambda_local_adv: float = 0.5,
+        lambda_style: float = 1.0,
+        lambda_relaxed_cycle: float = 5.0,
+        lambda_truncation: float = 5.0,
+        lambda_strict_cycle: float = 5.0,
+        lambda_quality: float = 0.5,
+        soft_style_labels: bool = False,
+        truncation_scale: float = TRUNCATION_SCALE,
+        truncation_gradient: Literal["detach", "straight_through"] = "detach",
+        gan_mode: Literal["lsgan", "vanilla"] = "lsgan",
+        pool_size: int = 50,
+        lr: float = 1.5e-5,
+        betas: tuple[float, float] = (0.5, 0.999),
+        lr_constant_epochs: int = 100,
+        lr_decay_epochs: int = 200,
+        progress_epochs: int = 300,
+        predict_styles: dict[str, list[float]] | None = None,
+        predict_original_size: bool = True,
+    ) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.save_hyperparameters(ignore=["generator", "reverse_generator", "discriminators"])
+        if truncation_gradient not in ("detach", "straight_through"):
+            raise ValueError("truncation_gradient must be 'detach' or 'straight_through', "
+                             f"got {truncation_gradient!r}")
+        if auxiliaries not in ("pretrained", "random_init"):
+            raise ValueError(f"auxiliaries must be 'pretrained' or 'random_init', got {auxiliaries!r}")
+        self.predict_styles = dict(predict_styles or one_hot_styles(generator.style_dim))
+        for name, vector in self.predict_styles.items():
+            if len(vector) != generator.style_dim or not name or "/" in name:
+                raise ValueError(f"predict_styles[{name!r}] must be a {generator.style_dim}-vector with a "
+                                 f"file-name friendly name, got {vector}")
+        self.generator = generator
+        self.reverse_generator = reverse_generator
+        self.discriminators = discriminators
+        self.auxiliaries: FrozenAuxiliaries | None = None
+        self.pool = ImagePool(pool_size)
+
+    # ---- frozen auxiliaries: built for fit, kept out of checkpoints ----------------------------------------
+    def setup(self, stage: str) -> None:
+        hp = self.hparams
+        if stage == "fit" and self.auxiliaries is None:
+            self.auxiliaries = build_auxiliaries(hp.auxiliaries, hp.use_quality_loss, hp.hed_path,
+                                                 hp.alexnet_path, hp.lpips_path, hp.quality_path,
+                                                 hp.random_auxiliary_width)
+
+    def state_dict(self, *args, **kwargs):
+        """The trainable state only: the frozen auxiliaries are pretrained files, not training state."""
+        state = super().state_dict(*args, **kwargs)
+        prefix = kwargs.get("prefix", "") + _AUX
+        for key in [k for k in state if k.startswith(prefix)]:
+            del state[key]
+        return state
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        result = super().load_state_dict(state_dict, strict=False, assign=assign)
+        missing = [k for k in result.missing_keys if not k.startswith(_AUX)]
+        if strict and (missing or result.unexpected_keys):
+            raise RuntimeError(f"error loading the QMUPD state dict: missing keys {missing}, unexpected keys "
+                               f"{result.unexpected_keys}")
+        return result._replace(missing_keys=missing)
+
+    # ---- losses -------------------------------------------------------------------------------------------
+    def cycle(self, batch: UnpairedBatch) -> CycleOutputs:
+        """ŷ = G(x, s), x̂ = F(ŷ), x̃ = F(y), ỹ = G(x̃, s)."""
+        fake_drawing = self.generator(batch.photo, batch.style)
+        fake_photo = self.reverse_generator(batch.drawing)
+        return CycleOutputs(fake_drawing, self.reverse_generator(fake_drawing), fake_photo,
+                            self.generator(fake_photo, batch.style))
+
+    def generator_loss(self, batch: UnpairedBatch, out: CycleOutputs) -> dict[str, Tensor]:
+        """L_G = L_adv + L_local + L_cls + λ_A(p)·L_relaxed + λ_T(p)·L_trunc + λ_B·L_strict [+ λ_q·L_q]."""
+        hp, aux, mode = self.hparams, self.auxiliaries, self.hparams.gan_mode
+        if aux is None:
+            raise RuntimeError("the frozen auxiliaries are not built: call setup('fit') first")
+        lambda_relaxed, lambda_trunc = cycle_weights(self.current_epoch, hp.progress_epochs,
+                                                     hp.lambda_relaxed_cycle, hp.lambda_truncation)
+        judged = self.discriminators.judge_drawing(out.fake_drawing, batch.photo_masks)
+        with torch.no_grad():
+            photo_edges = edge_image(batch.photo, aux.edges)
+        losses = {
+            "g_adv_drawing": gan_loss(judged.patch, True, mode),
+            "g_adv_photo": gan_loss(self.discriminators.judge_photo(out.fake_photo), True, mode),
+            "g_local_adv": hp.lambda_local_adv * sum(gan_loss(x, True, mode) for x in judged.local.values()),
+            "g_style": hp.lambda_style * style_classification_loss(judged.style, batch.style,
+                                                                   hp.soft_style_labels),
+            "g_relaxed_cycle": lambda_relaxed * relaxed_cycle_loss(  # LPIPS(E(F(G(x))), E(x))
+                out.reconstructed_photo, photo_edges, aux.edges, aux.perceptual),
+            "g_truncation": out.fake_drawing.new_zeros(()),
+            "g_strict_cycle": hp.lambda_strict_cycle * strict_cycle_loss(out.reconstructed_drawing,
+                                                                         batch.drawing),
+        }
+        if lambda_trunc > 0:  # LPIPS(E(F(T(G(x)))), E(x)); zero weight in the first epoch
+            truncated = truncate(out.fake_drawing, hp.truncation_scale, hp.truncation_gradient)
+            losses["g_truncation"] = lambda_trunc * relaxed_cycle_loss(
+                self.reverse_generator(truncated), photo_edges, aux.edges, aux.perceptual)
+        if hp.use_quality_loss:  # M scores "higher is better"
+            losses["g_quality"] = hp.lambda_quality * (1 - aux.quality(out.fake_drawing)).mean()
+        losses["g_total"] = sum(losses.values())
+        return losses
+
+    def discriminator_loss(self, batch: UnpairedBatch, fake_drawing: Tensor, fake_masks: Tensor,
+                           fake_style: Tensor, fake_photo: Tensor) -> dict[str, Tensor]:
+        """0.5·(real + fake) for every discriminator; the fakes (with their masks and styles) come from the
+        pool. The style head learns to classify fakes as their target style too (there is no "fake" class)."""
+        hp, mode, d = self.hparams, self.hparams.gan_mode, self.discriminators
+        real = d.judge_drawing(batch.drawing, batch.drawing_masks)
+        fake = d.judge_drawing(fake_drawing, fake_masks)
+        local = [gan_loss(real.local[r], True, mode) + gan_loss(fake.local[r], False, mode)
+                 for r in real.local]
+        losses = {
+            "d_drawing": 0.5 * (gan_loss(real.patch, True, mode) + gan_loss(fake.patch, False, mode)),
+            "d_style": 0.5 * (style_classification_loss(real.style, batch.style, hp.soft_style_labels)
+                              + style_classification_loss(fake.style, fake_style, hp.soft_style_labels)),
+            "d_local": 0.5 * sum(local),
+            "d_photo": 0.5 * (gan_loss(d.judge_photo(batch.photo), True, mode)
+                              + gan_loss(d.judge_photo(fake_photo), False, mode)),
+        }
+        losses["d_total"] = sum(losses.values())
+        return losses
+
+    # ---- training -----------------------------------------------------------------------------------------
+    def forward(self, photo: Tensor, style: Tensor) -> Tensor:
+        """Draw: ``(B, 3, H, W)`` photos in [-1, 1] and ``(B, 3)`` styles -> ``(B, 1, H, W)`` in [-1, 1]."""
+        return self.generator(photo, style)
+
+    def training_step(self, batch: UnpairedBatch, batch_idx: int) -> dict[str, Tensor]:
+        g_opt, d_opt = self.optimizers()
+
+        self.toggle_optimizer(g_opt)
+        out = self.cycle(batch)
+        g_losses = self.generator_loss(batch, out)
+        g_opt.zero_grad(set_to_none=True)
+        self.manual_backward(g_losses["g_total"])
+        g_opt.step()
+        self.untoggle_optimizer(g_opt)
+
+        # one pool query per step, shared by all discriminators
+        pooled = self.pool.query(out.fake_drawing, batch.photo_masks, batch.style, out.fake_photo)
+        self.toggle_optimizer(d_opt)
+        d_losses = self.discriminator_loss(batch, *pooled)
+        d_opt.zero_grad(set_to_none=True)
+        self.manual_backward(d_losses["d_total"])
+        d_opt.step()
+        self.untoggle_optimizer(d_opt)
+
+        losses = {**g_losses, **d_losses}
+        for key, value in losses.items():
+            if not torch.isfinite(value):
+                raise FloatingPointError(f"loss {key} is {value.item()} at global step {self.global_step}")
+        self.log_dict({f"train/{k}": v.detach() for k, v in losses.items()}, batch_size=len(batch))
+        self.log("train/g", g_losses["g_total"].detach(), prog_bar=True, batch_size=len(batch))
+        self.log("train/d", d_losses["d_total"].detach(), prog_bar=True, batch_size=len(batch))
+        return {"loss": g_losses["g_total"].detach(), "fake_drawing": out.fake_drawing.detach()}
+
+    def on_train_epoch_end(self) -> None:
+        hp = self.hparams
+        lambda_relaxed, lambda_trunc = cycle_weights(self.current_epoch, hp.progress_epochs,
+                                                     hp.lambda_relaxed_cycle, hp.lambda_truncation)
+        self.log_dict({"train/lr": self.optimizers()[0].param_groups[0]["lr"],
+                       "train/lambda_relaxed_cycle": lambda_relaxed, "train/lambda_truncation": lambda_trunc})
+        for scheduler in self.lr_schedulers():
+            scheduler.step()
+
+    def validation_step(self, batch: UnpairedBatch, batch_idx: int) -> None:
+        """Strict backward cycle L1, and how far apart the one-hot styles' drawings are (style control)."""
+        reconstruction = self.generator(self.reverse_generator(batch.drawing), batch.style)
+        self.log("val/strict_cycle", strict_cycle_loss(reconstruction, batch.drawing), batch_size=len(batch))
+        self.log("val/style_spread", style_spread(self.generator, batch.photo), batch_size=len(batch))
+
+    def test_step(self, batch: UnpairedBatch, batch_idx: int) -> None:
+        self.validation_step(batch, batch_idx)
+
+    def predict_step(self, batch: PhotoBatch, batch_idx: int) -> dict:
+        """``{"name", "drawing": {style_name: drawings}}``; drawings are ``(B, 1, S, S)`` or, resized back to
+        the photos' sizes, a list of ``(1, H_i, W_i)``."""
+        drawings = {}
+        for name, vector in self.predict_styles.items():
+            style = batch.photo.new_tensor(vector).expand(len(batch), -1)
+            drawing = self.generator(batch.photo, style)
+            if self.hparams.predict_original_size:
+                drawing = [F.interpolate(d[None], size=tuple(size.tolist()), mode="bicubic",
+                                         align_corners=False)[0].clamp(-1, 1)
+                           for d, size in zip(drawing, batch.original_size, strict=True)]
+            drawings[name] = drawing
+        return {"name": batch.name, "drawing": drawings}
+
+    def configure_optimizers(self):
+        hp = self.hparams
+        generators = [*self.generator.parameters(), *self.reverse_generator.parameters()]
+        g_opt = torch.optim.Adam(generators, lr=hp.lr, betas=tuple(hp.betas))
+        d_opt = torch.optim.Adam(self.discriminators.parameters(), lr=hp.lr, betas=tuple(hp.betas))
+        rule = linear_decay_lambda(hp.lr_constant_epochs, hp.lr_decay_epochs)
+        schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, rule) for opt in (g_opt, d_opt)]
+        return [g_opt, d_opt], schedulers
+
+
+def style_spread(generator: StyleGenerator, photo: Tensor) -> Tensor:
+    """Mean absolute difference between the drawings of every pair of one-hot styles (0: no style control)."""
+    eye = torch.eye(generator.style_dim, device=photo.device, dtype=photo.dtype)
+    drawings = [generator(photo, eye[k].expand(len(photo), -1)) for k in range(generator.style_dim)]
+    pairs = [(a - b).abs().mean() for i, a in enumerate(drawings) for b in drawings[i + 1:]]
+    return torch.stack(pairs).mean()

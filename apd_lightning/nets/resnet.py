@@ -1,0 +1,120 @@
+"""ResNet generators of UPD / QMUPD: the style-conditioned photo→drawing G and the CycleGAN drawing→photo F.
+
+The submodules are named ``model0`` / ``model`` and laid out with the reference's ``nn.Sequential`` indices,
+so the released ``200_net_G_A.pth`` / ``200_net_G_B.pth`` state dicts load as they are (``strict=True``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from .blocks import ResnetBlock, init_weights, resolve_norm, uses_bias
+
+
+def _encoder(in_channels: int, base_channels: int, norm, bias: bool) -> list[nn.Module]:
+    """Reflect-pad 3, conv7, then two stride-2 conv3 (channels ×2 each), each with norm and ReLU."""
+    layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, base_channels, 7, bias=bias),
+                               norm(base_channels), nn.ReLU(True)]
+    for i in range(2):
+        channels = base_channels * 2**i
+        layers += [nn.Conv2d(channels, channels * 2, 3, stride=2, padding=1, bias=bias), norm(channels * 2),
+                   nn.ReLU(True)]
+    return layers
+
+
+def _decoder(base_channels: int, out_channels: int, norm, bias: bool) -> list[nn.Module]:
+    """Two stride-2 transposed conv3 (channels ÷2 each) with norm and ReLU, reflect-pad 3, conv7, tanh."""
+    layers: list[nn.Module] = []
+    for i in (2, 1):
+        channels = base_channels * 2**i
+        layers += [nn.ConvTranspose2d(channels, channels // 2, 3, stride=2, padding=1, output_padding=1,
+                                      bias=bias), norm(channels // 2), nn.ReLU(True)]
+    layers += [nn.ReflectionPad2d(3), nn.Conv2d(base_channels, out_channels, 7), nn.Tanh()]
+    return layers
+
+
+def _check_input(x: Tensor, channels: int, what: str) -> None:
+    if x.ndim != 4 or x.shape[1] != channels or x.shape[-1] % 4 or x.shape[-2] % 4:
+        raise ValueError(f"{what} must be (B, {channels}, H, W) with H and W divisible by 4, "
+                         f"got {tuple(x.shape)}")
+
+
+class ResnetGenerator(nn.Module):
+    """The CycleGAN ResNet generator (QMUPD's reverse generator F: drawing → photo).
+
+    Args:
+        in_channels: input channels (1 for a drawing).
+        out_channels: output channels (3 for a photo).
+        base_channels: width of the first conv (64); the residual blocks run at ``4 * base_channels``.
+        num_blocks: residual blocks at 1/4 resolution (9).
+        norm_layer: norm class or alias (``instance`` in the reference).
+
+    Shape:
+        ``(B, in_channels, H, W) -> (B, out_channels, H, W)`` in [-1, 1], H and W divisible by 4.
+    """
+
+    def __init__(self, in_channels: int = 1, out_channels: int = 3, base_channels: int = 64,
+                 num_blocks: int = 9, norm_layer: str | type[nn.Module] = "instance") -> None:
+        super().__init__()
+        norm = resolve_norm(norm_layer)
+        bias = uses_bias(norm)
+        self.in_channels = in_channels
+        blocks = [ResnetBlock(base_channels * 4, norm) for _ in range(num_blocks)]
+        self.model = nn.Sequential(*_encoder(in_channels, base_channels, norm, bias), *blocks,
+                                   *_decoder(base_channels, out_channels, norm, bias))
+        init_weights(self)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_input(x, self.in_channels, "input")
+        return self.model(x)
+
+
+class StyleGenerator(nn.Module):
+    """UPD / QMUPD's style-controlled generator G (the reference's ``resnet_style2_9blocks``).
+
+    An encoder to 1/4 resolution (``model0``); then (``model``) the style vector, broadcast to an
+    ``(H/4, W/4)`` map, is concatenated with the features and fused by a conv3, followed by the residual
+    blocks and the decoder. The style map always follows the input size, so any side divisible by 4 works.
+
+    Args:
+        in_channels: input channels (3 for a photo).
+        out_channels: output channels (1 for a drawing).
+        base_channels: width of the first conv (64); the residual blocks run at ``4 * base_channels``.
+        num_blocks: residual blocks after the style injection (9).
+        style_dim: length of the style vector (3 styles).
+        norm_layer: norm class or alias (``instance`` in the reference).
+
+    Shape:
+        photo ``(B, in_channels, H, W)`` in [-1, 1], style ``(B, style_dim)`` (soft or one-hot, any real
+        values) -> ``(B, out_channels, H, W)`` in [-1, 1].
+
+    Example:
+        >>> g = StyleGenerator(base_channels=8, num_blocks=1)
+        >>> g(torch.zeros(2, 3, 64, 64), torch.eye(3)[:2]).shape
+        torch.Size([2, 1, 64, 64])
+    """
+
+    def __init__(self, in_channels: int = 3, out_channels: int = 1, base_channels: int = 64,
+                 num_blocks: int = 9, style_dim: int = 3,
+                 norm_layer: str | type[nn.Module] = "instance") -> None:
+        super().__init__()
+        norm = resolve_norm(norm_layer)
+        bias = uses_bias(norm)
+        self.in_channels = in_channels
+        self.style_dim = style_dim
+        width = base_channels * 4
+        self.model0 = nn.Sequential(*_encoder(in_channels, base_channels, norm, bias))
+        fuse = [nn.Conv2d(width + style_dim, width, 3, padding=1, bias=bias), norm(width), nn.ReLU(True)]
+        blocks = [ResnetBlock(width, norm) for _ in range(num_blocks)]
+        self.model = nn.Sequential(*fuse, *blocks, *_decoder(base_channels, out_channels, norm, bias))
+        init_weights(self)
+
+    def forward(self, photo: Tensor, style: Tensor) -> Tensor:
+        _check_input(photo, self.in_channels, "photo")
+        if style.shape != (photo.shape[0], self.style_dim):
+            raise ValueError(f"style must be (B, {self.style_dim}) with B={photo.shape[0]}, "
+                             f"got {tuple(style.shape)}")
+        features = self.model0(photo)
+        style_map = style.to(features.dtype)[:, :, None, None].expand(-1, -1, *features.shape[-2:])
+        return self.model(torch.cat([features, style_map], dim=1))

@@ -1,0 +1,103 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from apd_lightning.cli import main
+
+from ..conftest import ROOT
+
+CONFIGS = ROOT / "configs"
+BASE = {"demo/apdrawinggan.yaml": "apdrawinggan.yaml", "demo/qmupd.yaml": "qmupd.yaml",
+        "demo/quality.yaml": "quality.yaml"}
+TINY = [  # APDrawingGAN small enough for 64 px and a few seconds
+    "--data.image_size", "64", "--data.num_workers", "0", "--data.batch_size", "2",
+    "--model.generator.init_args.global_channels", "4", "--model.generator.init_args.part_channels", "4",
+    "--model.generator.init_args.fusion_channels", "4", "--model.discriminators.init_args.base_channels", "4",
+    "--model.discriminators.init_args.local_num_layers", "2", "--trainer.enable_progress_bar", "false",
+]
+
+
+def _apd(demo_root: Path) -> list[str]:
+    return ["-c", str(CONFIGS / "apdrawinggan.yaml"), "-c", str(CONFIGS / "demo/apdrawinggan.yaml"),
+            "--data.root", str(demo_root / "apdrawing"), *TINY]
+
+
+def _model_configs() -> list[Path]:
+    return sorted(p for p in CONFIGS.rglob("*.yaml")
+                  if "sweeps" not in p.parts and "logger" not in p.parts)
+
+
+@pytest.mark.parametrize("config", _model_configs(), ids=lambda p: str(p.relative_to(CONFIGS)))
+def test_every_config_parses(config, capsys):
+    rel = str(config.relative_to(CONFIGS))
+    chain = ["-c", str(CONFIGS / BASE[rel])] if rel in BASE else []
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", *chain, "-c", str(config), "--print_config"])
+    assert exit_info.value.code in (0, None)
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["model"]["class_path"].startswith("apd_lightning.")
+    assert printed["data"]["class_path"].startswith("apd_lightning.")
+
+
+def test_paper_config_has_the_paper_settings(capsys):
+    with pytest.raises(SystemExit):
+        main(["fit", "-c", str(CONFIGS / "apdrawinggan.yaml"), "--print_config"])
+    cfg = yaml.safe_load(capsys.readouterr().out)
+    model = cfg["model"]["init_args"]
+    assert cfg["data"]["init_args"]["image_size"] == 512 and cfg["data"]["init_args"]["batch_size"] == 1
+    assert (model["lambda_l1"], model["lambda_local"], model["lambda_dt_real_to_fake"]) == (100.0, 25.0, 0.1)
+    assert model["lr"] == 2e-4 and model["betas"] == [0.5, 0.999] and cfg["trainer"]["max_epochs"] == 300
+
+
+def test_fast_dev_run_fit_through_the_cli(demo_root, tmp_path):
+    main(["fit", *_apd(demo_root), "--trainer.fast_dev_run", "2", "--trainer.default_root_dir", str(tmp_path)])
+
+
+def test_image_size_follows_the_data(demo_root, tmp_path):
+    # data.image_size 64 is passed on to the nets (the paper config says 512): a mismatch would fail here
+    main(["validate", *_apd(demo_root), "--trainer.limit_val_batches", "1",
+          "--trainer.default_root_dir", str(tmp_path)])
+
+
+def test_fit_then_predict_writes_one_png_per_photo_and_refuses_to_overwrite(demo_root, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the demo overlay checkpoints to demo_output/checkpoints, relative to here
+    main(["fit", *_apd(demo_root), "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "1",
+          "--trainer.limit_val_batches", "1"])
+    ckpt = tmp_path / "demo_output" / "checkpoints" / "last.ckpt"
+    assert ckpt.is_file()
+    out = tmp_path / "drawings"
+    predict = ["predict", *_apd(demo_root), "--ckpt_path", str(ckpt), "--data.predict_output_dir", str(out),
+               "--trainer.default_root_dir", str(tmp_path / "run")]
+    main(predict)
+    photos = sorted(p.stem for p in (demo_root / "apdrawing" / "test_single").glob("*.png"))
+    written = sorted(out.glob("*.png"))
+    assert [p.stem for p in written] == photos
+    image = np.asarray(Image.open(written[0]))
+    assert image.shape == (64, 64) and image.dtype == np.uint8
+    stamp = written[0].stat().st_mtime_ns
+    with pytest.raises(FileExistsError, match="already exist"):
+        main(predict)
+    assert written[0].stat().st_mtime_ns == stamp
+    main([*predict, "--data.overwrite", "true"])
+
+
+def test_make_demo_data_subcommand(tmp_path, capsys):
+    assert main(["make-demo-data", str(tmp_path / "d"), "--size", "64", "--count", "6", "--seed", "1"]) == 0
+    assert "wrote 5 train + 1 test portraits" in capsys.readouterr().out
+    assert len(list((tmp_path / "d/apdrawing/data/train").glob("*.png"))) == 5
+
+
+def test_unknown_command_exits_2(capsys):
+    assert main(["frobnicate"]) == 2
+    assert "unknown command" in capsys.readouterr().err
+
+
+def test_python_dash_m_entry_point():
+    result = subprocess.run([sys.executable, "-m", "apd_lightning", "make-demo-data", "--help"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0 and "--count" in result.stdout

@@ -1,0 +1,170 @@
+"""The QMUPD LightningModule: schedule, one G + D step, frozen auxiliaries, pool, checkpoints, predict."""
+
+from __future__ import annotations
+
+import lightning as L
+import pytest
+import torch
+
+from apd_lightning.data import UnpairedBatch, UnpairedDataModule
+from apd_lightning.data.unpaired import PhotoBatch
+from apd_lightning.models.qmupd import QMUPD, build_auxiliaries, cycle_weights, one_hot_styles
+from apd_lightning.models.schedules import LinearDecay
+from apd_lightning.nets import HED
+from apd_lightning.nets.quality import QualityNet
+from apd_lightning.weights import MissingWeightsError
+
+from .conftest import tiny_module
+
+pytestmark = pytest.mark.filterwarnings("ignore:model.auxiliaries=random_init")
+
+
+def _batch(size: int = 64, batch: int = 2) -> UnpairedBatch:
+    torch.manual_seed(0)
+    style = torch.softmax(torch.randn(batch, 3), 1)
+    return UnpairedBatch(torch.rand(batch, 3, size, size) * 2 - 1, torch.rand(batch, 1, size, size) * 2 - 1,
+                         style, style.argmax(1), [f"p{i}" for i in range(batch)], [f"d{i}" for i in range(batch)],
+                         torch.rand(batch, 3, size, size), torch.rand(batch, 3, size, size))
+
+
+def _trainer(**kwargs) -> L.Trainer:
+    defaults = {"accelerator": "cpu", "devices": 1, "logger": False, "enable_checkpointing": False,
+                "enable_progress_bar": False, "enable_model_summary": False, "limit_val_batches": 0}
+    return L.Trainer(**{**defaults, **kwargs})
+
+
+def _data(root, size=64) -> UnpairedDataModule:
+    return UnpairedDataModule(str(root), image_size=size, batch_size=2, num_workers=0)
+
+
+@pytest.mark.parametrize(("epoch", "progress_epochs", "expected"), [
+    (1, 300, (5.0, 0.0)),
+    (101, 300, (3.5, 1.5)),  # p = 100/300
+    (200, 300, (5 * (1 - 0.9 * 199 / 300), 5 * 0.9 * 199 / 300)),  # UPD script: λ_A ends at 2.01, λ_T at 2.99
+    (200, 200, (5 * (1 - 0.9 * 0.995), 5 * 0.9 * 0.995)),  # QMUPD niter_end = 200: 0.52 and 4.48
+])
+def test_cycle_weight_schedule(epoch, progress_epochs, expected):
+    assert cycle_weights(epoch - 1, progress_epochs) == pytest.approx(expected)
+
+
+def test_upd_learning_rate_is_flat_for_100_epochs_then_reaches_half():
+    rule = LinearDecay(100, 200)
+    assert rule(99) == 1.0 and rule(100) == pytest.approx(1 - 1 / 201) and rule(199) == pytest.approx(0.502, abs=1e-3)
+
+
+def test_one_fit_step_gives_every_trainable_parameter_a_finite_gradient(unpaired_root):
+    model = tiny_module(progress_epochs=2)
+    _trainer(max_epochs=2, limit_train_batches=1).fit(model, _data(unpaired_root))  # epoch 2: truncation on
+    assert model.auxiliaries is not None
+    for name, p in [*model.generator.named_parameters(), *model.reverse_generator.named_parameters(),
+                    *model.discriminators.named_parameters()]:
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        if name.endswith("weight"):  # biases before an affine-free instance norm get ~0 gradients
+            assert p.grad.abs().sum() > 0, name
+    aux = list(model.auxiliaries.parameters())
+    assert aux and all(p.grad is None and not p.requires_grad for p in aux)
+    in_optimizers = {id(p) for opt in model.trainer.optimizers for group in opt.param_groups for p in group["params"]}
+    assert not in_optimizers & {id(p) for p in aux}
+    assert len(in_optimizers) == len([p for p in model.parameters() if p.requires_grad])
+    assert not any(m.training for m in model.auxiliaries.modules())  # stayed in eval mode during training
+    assert model.pool.queries == 2  # one shared query per step
+
+
+def test_generator_losses_and_truncation_gradient_modes(monkeypatch):
+    monkeypatch.setattr(QMUPD, "current_epoch", property(lambda self: 150))
+    batch = _batch()
+    for mode, reaches_g in (("detach", False), ("straight_through", True)):
+        torch.manual_seed(0)
+        model = tiny_module(truncation_gradient=mode, progress_epochs=300)
+        model.setup("fit")
+        losses = model.generator_loss(batch, model.cycle(batch))
+        assert set(losses) == {"g_adv_drawing", "g_adv_photo", "g_local_adv", "g_style", "g_relaxed_cycle",
+                               "g_truncation", "g_strict_cycle", "g_quality", "g_total"}
+        assert losses["g_total"].item() == pytest.approx(sum(v.item() for k, v in losses.items() if k != "g_total"),
+                                                         rel=1e-5)
+        grads = torch.autograd.grad(losses["g_truncation"], list(model.generator.parameters()), allow_unused=True)
+        assert any(g is not None and g.abs().sum() > 0 for g in grads) == reaches_g, mode
+
+
+def test_upd_mode_has_no_quality_network_or_term():
+    model = tiny_module(use_quality_loss=False)
+    model.setup("fit")
+    batch = _batch()
+    assert model.auxiliaries.quality is None
+    assert "g_quality" not in model.generator_loss(batch, model.cycle(batch))
+
+
+def test_auxiliaries_stay_out_of_state_dict_and_checkpoints_load_back():
+    model = tiny_module()
+    model.setup("fit")
+    state = model.state_dict()
+    assert state and not [k for k in state if k.startswith("auxiliaries.")]
+    assert [k for k, _ in model.named_parameters() if k.startswith("auxiliaries.")]  # registered (moves device)
+    fresh = tiny_module()  # no auxiliaries yet (e.g. predict)
+    fresh.load_state_dict(state)
+    assert torch.equal(fresh.generator.model0[1].weight, model.generator.model0[1].weight)
+    built = tiny_module()
+    built.setup("fit")
+    built.load_state_dict(state)  # resuming a fit: auxiliaries present, absent from the checkpoint
+    del state["generator.model0.1.weight"]
+    with pytest.raises(RuntimeError, match="generator.model0.1.weight"):
+        built.load_state_dict(state)
+
+
+def test_random_stand_ins_are_never_silent():
+    with pytest.warns(UserWarning, match="random stand-ins"):
+        aux = build_auxiliaries("random_init", True, random_width=4)
+    assert isinstance(aux.edges, HED) and isinstance(aux.quality, QualityNet)
+    with pytest.raises(ValueError, match="auxiliaries"):
+        tiny_module(auxiliaries="random")
+
+
+def test_missing_weight_files_are_all_named(tmp_path):
+    with pytest.raises(MissingWeightsError) as info:
+        build_auxiliaries("pretrained", True, hed_path=str(tmp_path / "network-bsds500.pytorch"),
+                          alexnet_path=str(tmp_path / "alexnet-owt-7be5be79.pth"),
+                          quality_path=str(tmp_path / "quality.ckpt"))
+    message = str(info.value)
+    for name in ("network-bsds500.pytorch", "sniklaus", "alexnet-owt-7be5be79.pth", "quality.ckpt",
+                 "random_init"):
+        assert name in message
+
+
+def test_fit_stops_at_setup_when_a_weight_file_is_missing(unpaired_root, tmp_path):
+    model = tiny_module(auxiliaries="pretrained", hed_path=str(tmp_path / "network-bsds500.pytorch"))
+    trainer = _trainer(max_steps=1)
+    with pytest.raises(MissingWeightsError, match="network-bsds500.pytorch"):
+        trainer.fit(model, _data(unpaired_root))
+    assert trainer.global_step == 0
+
+
+def test_pretrained_auxiliaries_load_from_files(tmp_path):
+    import torchvision
+
+    torch.manual_seed(0)
+    hed = HED()
+    torch.save(hed.state_dict(), tmp_path / "hed.pth")
+    alexnet = torchvision.models.alexnet().features.state_dict()
+    torch.save({f"features.{k}": v for k, v in alexnet.items()}, tmp_path / "alexnet.pth")
+    quality = QualityNet("small", width=4)
+    torch.save({"state_dict": {f"net.{k}": v for k, v in quality.state_dict().items()},
+                "hyper_parameters": {"net_config": quality.config}}, tmp_path / "quality.ckpt")
+    aux = build_auxiliaries("pretrained", True, str(tmp_path / "hed.pth"), str(tmp_path / "alexnet.pth"),
+                            quality_path=str(tmp_path / "quality.ckpt"))
+    assert torch.equal(aux.edges.fuse.weight, hed.fuse.weight)
+    assert torch.equal(aux.quality.trunk[1].weight, quality.trunk[1].weight)
+    assert not any(p.requires_grad for p in aux.parameters())
+
+
+def test_predict_draws_every_configured_style_at_the_original_size():
+    styles = {**one_hot_styles(), "mix": [0.5, 0.5, 0.0]}
+    model = tiny_module(predict_styles=styles)
+    batch = PhotoBatch(torch.rand(2, 3, 64, 64) * 2 - 1, ["a", "b"], torch.tensor([[64, 64], [80, 48]]))
+    out = model.predict_step(batch, 0)
+    assert out["name"] == ["a", "b"] and list(out["drawing"]) == ["style1", "style2", "style3", "mix"]
+    assert [tuple(d.shape) for d in out["drawing"]["mix"]] == [(1, 64, 64), (1, 80, 48)]
+    assert not torch.allclose(out["drawing"]["style1"][0], out["drawing"]["style2"][0])
+    model.hparams.predict_original_size = False
+    assert model.predict_step(batch, 0)["drawing"]["style3"].shape == (2, 1, 64, 64)
+    with pytest.raises(ValueError, match="3-vector"):
+        tiny_module(predict_styles={"bad": [1.0, 0.0]})
