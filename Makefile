@@ -4,10 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export NO_ALBUMENTATIONS_UPDATE := 1
 export WANDB_MODE ?= offline
+export OMP_WAIT_POLICY ?= passive
 DEMO := demo_output
 DEMO_CONFIG := -c configs/apdrawinggan.yaml -c configs/demo/apdrawinggan.yaml
+QMUPD_CONFIG := -c configs/qmupd.yaml -c configs/demo/qmupd.yaml
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo demo-qmupd test test-fast lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +26,14 @@ demo: $(PY)
 	$(PY) -m apd_lightning make-sheet --photos $(DEMO)/data/apdrawing/test_single --drawings $(DEMO)/drawings \
 		--out $(DEMO)/sheet.png
 	@echo "drawings: $(DEMO)/drawings/   side-by-side sheet: $(DEMO)/sheet.png   checkpoint: $(DEMO)/checkpoints/last.ckpt"
+
+demo-qmupd: $(PY)
+	$(PY) -m apd_lightning make-demo-data $(DEMO)/data --size 128 --count 240 --seed 0
+	OMP_NUM_THREADS=1 $(PY) -m apd_lightning fit $(QMUPD_CONFIG)
+	$(PY) -m apd_lightning predict $(QMUPD_CONFIG) --ckpt_path $(DEMO)/qmupd/checkpoints/last.ckpt --data.overwrite true
+	$(PY) -m apd_lightning make-sheet --photos $(DEMO)/data/unpaired/test/A --drawings $(DEMO)/qmupd/drawings \
+		--out $(DEMO)/qmupd/sheet.png --columns 1
+	@echo "drawings: $(DEMO)/qmupd/drawings/   sheet: $(DEMO)/qmupd/sheet.png"
 
 test: $(PY)
 	$(PY) -m pytest -q --durations=15

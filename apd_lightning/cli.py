@@ -21,6 +21,7 @@ EXTRA_COMMANDS: dict[str, str] = {
     "make-sheet": "apd_lightning.cli:make_sheet_main",
     "evaluate": "apd_lightning.metrics.evaluate:main",
     "preprocess": "apd_lightning.faces.cli:main",
+    "make-rated-set": "apd_lightning.data.ratings:make_rated_set_main",
 }
 TRAINER_COMMANDS = ("fit", "validate", "test", "predict")
 
@@ -34,8 +35,9 @@ def make_demo_data_main(argv: Sequence[str]) -> int:
     """``make-demo-data OUT_DIR [--size N] [--count N] [--seed S]``."""
     from .data.demo import make_demo_data
 
-    parser = argparse.ArgumentParser(prog="python -m apd_lightning make-demo-data",
-                                     description="Render procedural portraits in the APDrawing and unpaired layouts.")
+    parser = argparse.ArgumentParser(
+        prog="python -m apd_lightning make-demo-data",
+        description="Render procedural portraits in the APDrawing and unpaired layouts.")
     parser.add_argument("out_dir", help="output folder (OUT_DIR/apdrawing and OUT_DIR/unpaired are written)")
     parser.add_argument("--size", type=int, default=128, help="image side in pixels (default 128)")
     parser.add_argument("--count", type=int, default=240, help="number of portraits (default 240)")

@@ -7,12 +7,11 @@ the first call(s) are a warm-up.
 from __future__ import annotations
 
 import importlib
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
-from helpers import build_datamodule, build_model, demo_roots, summary, synchronize, time_calls
+from helpers import Stopwatch, build_datamodule, build_model, demo_roots, summary, time_calls
 
 # `apd_lightning.ops.distance_transform` is the function; the module holds DEFAULT_BACKEND.
 DT_MODULE = "apd_lightning.ops.distance_transform"
@@ -91,15 +90,14 @@ def train_iter_case(spec: dict[str, Any], repeats: int, device: str, data_dir: P
 
     class StepTimer(L.Callback):
         def __init__(self) -> None:
-            self.times: list[float] = []
+            self.times: list = []
 
         def on_train_batch_start(self, *args) -> None:
-            synchronize(device)
-            self.start = time.perf_counter()
+            self.watch = Stopwatch(device).__enter__()
 
         def on_train_batch_end(self, *args) -> None:
-            synchronize(device)
-            self.times.append(time.perf_counter() - self.start)
+            self.watch.__exit__(None, None, None)
+            self.times.append(self.watch.timing)
 
     timer = StepTimer()
     trainer = L.Trainer(

@@ -14,12 +14,18 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+class Timing(NamedTuple):
+    wall: float
+    cpu: float
+
 CONFIGS = REPO / "configs"
 
 
@@ -29,18 +35,38 @@ def synchronize(device: torch.device | str) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_calls(fn: Callable[[], Any], repeats: int, warmup: int = 1, device: str = "cpu") -> list[float]:
-    """Run ``fn`` ``warmup`` times untimed, then ``repeats`` times; return the wall-clock seconds of each."""
+def time_calls(fn: Callable[[], Any], repeats: int, warmup: int = 1, device: str = "cpu") -> list[Timing]:
+    """Run ``fn`` ``warmup`` times untimed, then ``repeats`` times; return each timed call's seconds."""
     for _ in range(warmup):
         fn()
     synchronize(device)
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
+        with Stopwatch(device) as watch:
+            fn()
+        times.append(watch.timing)
     return times
+
+
+class Stopwatch:
+    """Wall-clock and process CPU seconds of a block (after waiting for queued GPU work).
+
+    On a shared machine the CPU time is the steadier figure: with one thread it is about what the wall time
+    would be on a quiet machine (with more threads it also counts the threads' busy-waiting).
+    """
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = device
+        self.timing = Timing(0.0, 0.0)
+
+    def __enter__(self) -> Stopwatch:
+        synchronize(self.device)
+        self.start = Timing(time.perf_counter(), time.process_time())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        synchronize(self.device)
+        self.timing = Timing(time.perf_counter() - self.start.wall, time.process_time() - self.start.cpu)
 
 
 def peak_rss_mb() -> float:
@@ -49,12 +75,14 @@ def peak_rss_mb() -> float:
     return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)
 
 
-def summary(times: list[float]) -> dict[str, Any]:
-    """The timing fields of a row: median (the figure to quote), spread, and how many repeats."""
+def summary(times: list[Timing]) -> dict[str, Any]:
+    """The timing fields of a row: median wall time (the figure to quote), spread, CPU time, repeats."""
+    wall = [t.wall for t in times]
     return {
-        "median_s": round(statistics.median(times), 6),
-        "min_s": round(min(times), 6),
-        "max_s": round(max(times), 6),
+        "median_s": round(statistics.median(wall), 6),
+        "min_s": round(min(wall), 6),
+        "max_s": round(max(wall), 6),
+        "median_cpu_s": round(statistics.median(t.cpu for t in times), 6),
         "repeats": len(times),
     }
 
@@ -64,6 +92,9 @@ def environment(device: str) -> dict[str, Any]:
     return {
         "device": torch.cuda.get_device_name(device) if torch.device(device).type == "cuda" else "cpu",
         "threads": torch.get_num_threads(),
+        # libgomp's default spin-waiting makes each parallel op wait for descheduled threads when the machine
+        # is oversubscribed (about 20 ms per op on the shared 2-core box); "passive" avoids that.
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
         "load_avg_1min": round(os.getloadavg()[0], 2),
     }
 

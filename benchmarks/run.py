@@ -51,7 +51,9 @@ def plan(names: list[str], quick: bool) -> list[dict[str, Any]]:
                 for impl in ("kornia", "ours"):
                     key = "dt_ours" if impl == "ours" else f"{name}_kornia"
                     spec = {"name": name, "size": size, "impl": impl, "repeats": REPEATS[key][pick]}
-                    if quick and key == "dt_forward_backward_kornia":
+                    if impl == "ours":
+                        spec["warmup"] = 3  # milliseconds each; lets the allocator settle
+                    elif quick and key == "dt_forward_backward_kornia":
                         spec["warmup"] = 0  # one call takes seconds; its first-call overhead is milliseconds
                     specs.append(spec)
             elif name.endswith("_train_iter"):

@@ -4,3 +4,7 @@ from .image_grid import ImageGridLogger, drawing_grid
 from .prediction_writer import DrawingWriter
 
 __all__ = ["DrawingWriter", "ImageGridLogger", "drawing_grid"]
+
+from .validation_metrics import ValidationMetrics  # noqa: E402
+
+__all__ += ["ValidationMetrics"]

@@ -21,3 +21,14 @@ __all__ = [
 from .unpaired import PhotoBatch, UnpairedBatch, UnpairedDataModule, UnpairedDataset, find_unpaired  # noqa: E402
 
 __all__ += ["PhotoBatch", "UnpairedBatch", "UnpairedDataModule", "UnpairedDataset", "find_unpaired"]
+
+# rated drawings (quality regressor)
+from .ratings import (  # noqa: E402
+    RatedBatch,
+    RatedDrawingsDataModule,
+    RatedDrawingsDataset,
+    make_synthetic_ratings,
+    read_ratings,
+)
+
+__all__ += ["RatedBatch", "RatedDrawingsDataModule", "RatedDrawingsDataset", "make_synthetic_ratings", "read_ratings"]

@@ -112,6 +112,14 @@ class PairedDataset(Dataset):
         self.records = records
         self.image_size = image_size
         self.transform = paired_transform(flip_prob)
+        self._seeded_in: int | None = None
+
+    def _seed(self) -> None:
+        # Albumentations seeds each Compose once; forked data-loader workers would all replay the same flips.
+        # Re-seed once per process from torch's per-worker seed (which follows seed_everything).
+        if self._seeded_in != os.getpid():
+            self.transform.set_random_seed(torch.initial_seed() % 2**32)
+            self._seeded_in = os.getpid()
 
     def __len__(self) -> int:
         return len(self.records)
@@ -139,6 +147,7 @@ class PairedDataset(Dataset):
                 landmarks)
 
     def __getitem__(self, index: int) -> PairedBatch:
+        self._seed()
         record = self.records[index]
         photo, drawing, mask, landmarks = self._load(record)
         targets = {"image": photo, "mask": mask, "keypoints": landmarks}

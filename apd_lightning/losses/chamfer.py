@@ -2,7 +2,8 @@
 
 For every dark (and every white) pixel of one drawing it sums how far the other drawing's nearest dark (white)
 pixel is, in both directions. Deliberate differences from the original: the generated drawing's distance
-transform is computed by a differentiable distance transform (Kornia by default) instead of two frozen
+transform is computed by a differentiable distance transform (our exact truncated EDT by default, Kornia's as an
+option) instead of two frozen
 auxiliary U-Nets, the line masks are the pixels' polarities instead of two frozen line-detector U-Nets, and the
 second term (generated → real) is given a gradient through soft line masks, where the original's had none.
 """
@@ -10,6 +11,7 @@ second term (generated → real) is given a gradient through soft line masks, wh
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import torch
 from torch import Tensor, nn
@@ -67,7 +69,7 @@ def chamfer_loss(
     real: Tensor,
     real_dt: Tensor,
     sharpness: float = 10.0,
-    transform: Callable[[Tensor], Tensor] = distance_transform,
+    transform: Callable[[Tensor], Tensor] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Both chamfer terms, each a sum over pixels divided by the batch size (as in the paper).
 
@@ -76,7 +78,7 @@ def chamfer_loss(
         real: ``(B, 1, H, W)`` real drawing in [-1, 1].
         real_dt: ``(B, 2, H, W)`` ground-truth distance maps in [0, 1] (to the nearest dark / white pixel).
         sharpness: slope of the soft line masks of ``fake``.
-        transform: differentiable distance transform for ``fake``.
+        transform: differentiable distance transform for ``fake`` (default: ``dt_function()``, ours).
 
     Returns:
         ``(real_to_fake, fake_to_real)``: d_CM(real → fake) sums the fake's distance maps over the real's dark
@@ -89,7 +91,7 @@ def chamfer_loss(
     batch = fake.shape[0]
     real_dark = (real < 0).to(fake.dtype)
     real_masks = torch.cat([real_dark, 1 - real_dark], dim=1)
-    fake_dt = normalised_distance_maps(fake, sharpness, transform)
+    fake_dt = normalised_distance_maps(fake, sharpness, transform or dt_function())
     real_to_fake = (real_masks * fake_dt).sum() / batch
     fake_ink = soft_ink(fake, sharpness)
     fake_masks = torch.cat([fake_ink, 1 - fake_ink], dim=1)
@@ -97,15 +99,25 @@ def chamfer_loss(
     return real_to_fake, fake_to_real
 
 
+def dt_function(backend: str = "ours", radius: int | None = None) -> Callable[[Tensor], Tensor]:
+    """The distance transform the loss uses: ``"ours"`` (exact up to ``radius``) or ``"kornia"``."""
+    if backend == "ours":
+        return partial(distance_transform, backend="ours", radius=radius)
+    if backend == "kornia":
+        return partial(distance_transform, backend="kornia")
+    raise ValueError(f"dt backend must be 'ours' or 'kornia', got {backend!r}")
+
+
 class ChamferLoss(nn.Module):
     """Module form of :func:`chamfer_loss`; returns the weighted sum of both terms."""
 
     def __init__(self, weight_real_to_fake: float = 0.1, weight_fake_to_real: float = 0.1,
-                 sharpness: float = 10.0) -> None:
+                 sharpness: float = 10.0, dt_backend: str = "ours", dt_radius: int | None = None) -> None:
         super().__init__()
         self.weights = (weight_real_to_fake, weight_fake_to_real)
         self.sharpness = sharpness
+        self.transform = dt_function(dt_backend, dt_radius)
 
     def forward(self, fake: Tensor, real: Tensor, real_dt: Tensor) -> Tensor:
-        a, b = chamfer_loss(fake, real, real_dt, self.sharpness)
+        a, b = chamfer_loss(fake, real, real_dt, self.sharpness, self.transform)
         return self.weights[0] * a + self.weights[1] * b

@@ -11,7 +11,7 @@ from torch import Tensor
 
 from ..data.batches import PairedBatch
 from ..losses.adversarial import gan_loss
-from ..losses.chamfer import chamfer_loss
+from ..losses.chamfer import chamfer_loss, dt_function
 from ..metrics.chamfer import ChamferDistance
 from ..nets.hierarchical import APDrawingDiscriminators, GeneratorOutput, HierarchicalGenerator
 from ..ops.face_parts import BOX_PARTS, FacePart, region_image
@@ -32,7 +32,7 @@ class APDrawingGAN(L.LightningModule):
     One optimizer covers all generators, one all discriminators; per batch the discriminators step on the
     detached fake, then the generators step with the discriminators frozen. The distance-transform loss
     differs from the original on purpose: the generated drawing's distance maps come from a differentiable
-    distance transform (Kornia) instead of frozen auxiliary U-Nets, and the generated→real term has a gradient.
+    distance transform (exact and truncated by default, or Kornia's) instead of frozen auxiliary U-Nets, and the generated→real term has a gradient.
 
     Args:
         generator: the hierarchical generator.
@@ -43,6 +43,9 @@ class APDrawingGAN(L.LightningModule):
         lambda_dt_real_to_fake: weight of d_CM(real → fake) (λ₁ = 0.1; sums over pixels).
         lambda_dt_fake_to_real: weight of d_CM(fake → real) (λ₂ = 0.1).
         dt_sharpness: slope of the soft line masks of the generated drawing.
+        dt_backend: differentiable distance transform of the generated drawing: ``ours`` (exact, fast) or
+            ``kornia`` (Kornia's approximate iterative transform).
+        dt_radius: truncation radius of ``ours`` in pixels (default 32).
         gan_mode: ``vanilla`` (paper) or ``lsgan``.
         lr: Adam learning rate of both optimizers (2e-4).
         betas: Adam betas ((0.5, 0.999)).
@@ -62,6 +65,8 @@ class APDrawingGAN(L.LightningModule):
         lambda_dt_real_to_fake: float = 0.1,
         lambda_dt_fake_to_real: float = 0.1,
         dt_sharpness: float = 10.0,
+        dt_backend: Literal["ours", "kornia"] = "ours",
+        dt_radius: int | None = None,
         gan_mode: Literal["vanilla", "lsgan"] = "vanilla",
         lr: float = 2e-4,
         betas: tuple[float, float] = (0.5, 0.999),
@@ -75,6 +80,7 @@ class APDrawingGAN(L.LightningModule):
         self.generator = generator
         self.discriminators = discriminators
         self.val_chamfer = ChamferDistance()
+        self.distance_transform = dt_function(dt_backend, dt_radius)
 
     # ---- losses -------------------------------------------------------------------------------------------
     def discriminator_loss(self, batch: PairedBatch, fake: Tensor, layout) -> dict[str, Tensor]:
@@ -98,7 +104,8 @@ class APDrawingGAN(L.LightningModule):
         local_l1 = sum(F.l1_loss(out, real_regions[part]) for part, out in local_output_regions(output).items())
         with torch.autocast(device_type=fake.device.type, enabled=False):
             dt_real_to_fake, dt_fake_to_real = chamfer_loss(
-                fake.float(), batch.drawing.float(), batch.drawing_dt.float(), hp.dt_sharpness)
+                fake.float(), batch.drawing.float(), batch.drawing_dt.float(), hp.dt_sharpness,
+                self.distance_transform)
         losses = {
             "g_adv": gan_loss(logits["global"], True, hp.gan_mode),
             "g_local_adv": hp.lambda_local_adv * local_adv,

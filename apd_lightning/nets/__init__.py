@@ -33,3 +33,8 @@ __all__ += [
     "load_hed",
     "masked_region",
 ]
+
+# quality regressor (QMUPD's M)
+from .quality import QualityNet, load_quality_net  # noqa: E402
+
+__all__ += ["QualityNet", "load_quality_net"]

@@ -104,8 +104,10 @@ class QualityNet(nn.Module):
         if self.backbone == "inception_v3":  # the reference resize: plain bilinear, 3 channels
             drawing = F.interpolate(drawing, size=size, mode="bilinear", align_corners=False)
             drawing = drawing.expand(-1, 3, -1, -1)
-        elif drawing.shape[-2:] != size:
-            drawing = F.interpolate(drawing, size=size, mode="bilinear", align_corners=False, antialias=True)
+        elif drawing.shape[-2:] != size:  # antialiased resize has no bf16 CPU kernel: float32, autocast off
+            with torch.autocast(device_type=drawing.device.type, enabled=False):
+                drawing = F.interpolate(drawing.float(), size=size, mode="bilinear", align_corners=False,
+                                        antialias=True)
         return self.trunk(drawing).squeeze(1)
 
     def freeze(self) -> QualityNet:

@@ -31,15 +31,18 @@ from torch import Tensor, nn
 
 Backend = Literal["ours", "kornia"]
 
-#: Backend used when ``backend`` is not given. The lead flips this to ``"ours"`` after review.
-DEFAULT_BACKEND: Backend = "kornia"
+#: Backend used when ``backend`` is not given.
+DEFAULT_BACKEND: Backend = "ours"
 #: Truncation radius of the ``"ours"`` backend when ``radius`` is not given (pixels; 32 suits 512² drawings).
 DEFAULT_RADIUS = 32
-#: Window offsets evaluated per tensor op of the min-plus pass on the CPU (fewer, larger ops suffer less from
-#: thread contention; more offsets per op only add memory traffic). Other devices take the whole window.
-_CPU_CHUNK = 16
-#: Cap on the values of one such op's temporary (64 MiB of float32), whatever the device.
-_MAX_CHUNK_VALUES = 2**24
+#: On the CPU the min-plus pass works in tiles: ``_CPU_CHUNK`` window offsets times a band of rows sized so a
+#: temporary holds about ``_CPU_TILE_VALUES`` values and stays in cache (memory traffic, not arithmetic, is
+#: the cost), with at most ``_CPU_MAX_BANDS`` bands so large batches do not explode the number of ops.
+_CPU_CHUNK = 8
+_CPU_TILE_VALUES = 2**18
+_CPU_MAX_BANDS = 16
+#: Elsewhere (CUDA) one op covers the whole image and as many offsets as fit this many values (256 MiB).
+_MAX_CHUNK_VALUES = 2**26
 
 
 def exact_distance_transform(mask: np.ndarray) -> np.ndarray:
@@ -64,7 +67,8 @@ def drawing_distance_maps(
 
     Channel 0 (``dt1``) is each pixel's distance to the nearest dark (line) pixel, channel 1 (``dt2``) the
     distance to the nearest white pixel; each is divided by its own maximum. Where a drawing has no dark (or
-    no white) pixel at all, the map is 1 everywhere instead of dividing by zero.
+    no white) pixel at all, that map is 1 everywhere (as far as possible) instead of dividing by infinity; where
+    every pixel is dark (or white), the distances are all 0 and the map stays 0.
 
     Args:
         drawing: ``(H, W)`` uint8 gray drawing (dark lines on white).
@@ -82,7 +86,7 @@ def drawing_distance_maps(
         if radius is not None:
             dist = np.minimum(dist, np.float32(radius))
         peak = float(dist.max())
-        maps.append(np.ones_like(dist) if not np.isfinite(peak) or peak == 0 else dist / peak)
+        maps.append(np.ones_like(dist) if not np.isfinite(peak) else dist / max(peak, 1e-12))
     return np.stack(maps).astype(np.float32)
 
 
@@ -104,15 +108,26 @@ def _window_min(values: Tensor, half: int) -> tuple[Tensor, Tensor]:
     offsets = torch.arange(-half, half + 1, device=values.device)
     squares = offsets.square().to(values.dtype).view(-1, 1, 1, 1)
     indices = (offsets + half).to(int_dtype).view(-1, 1, 1, 1)
-    chunk = min(_CPU_CHUNK if values.device.type == "cpu" else width, _MAX_CHUNK_VALUES // values.numel())
-    chunk = max(chunk, 1)
-    best = None
-    for start in range(0, width, chunk):
-        part = slice(start, start + chunk)
-        keys = (windows[part] + squares[part]).view(int_dtype).bitwise_and_(~low).bitwise_or_(indices[part])
-        keys = keys.amin(0)
-        best = keys if best is None else torch.minimum(best, keys, out=best)
+    chunk, rows = _tiling(values, width)
+    best = torch.empty(values.shape, dtype=int_dtype, device=values.device)
+    for top in range(0, values.shape[1], rows):
+        band, band_best = slice(top, top + rows), None
+        for start in range(0, width, chunk):
+            part = slice(start, start + chunk)
+            keys = (windows[part, :, band] + squares[part]).view(int_dtype)
+            keys = keys.bitwise_and_(~low).bitwise_or_(indices[part]).amin(0)
+            band_best = keys if band_best is None else torch.minimum(band_best, keys, out=band_best)
+        best[:, band] = band_best
     return (best & ~low).view(values.dtype), (best & low).to(torch.int16 if bits < 16 else torch.int32)
+
+
+def _tiling(values: Tensor, width: int) -> tuple[int, int]:
+    """(window offsets, rows) per op of :func:`_window_min` for ``(N, L, M)`` values."""
+    batch, length, columns = values.shape
+    if values.device.type != "cpu":
+        return max(1, min(width, _MAX_CHUNK_VALUES // values.numel())), length
+    chunk = min(width, _CPU_CHUNK)
+    return chunk, max(1, _CPU_TILE_VALUES // (chunk * batch * columns), -(-length // _CPU_MAX_BANDS))
 
 
 def _scatter_to_source(grad: Tensor, index: Tensor, half: int) -> Tensor:

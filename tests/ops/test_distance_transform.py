@@ -84,12 +84,13 @@ def test_large_radius_is_the_untruncated_edt():
     np.testing.assert_allclose(out.numpy(), scipy_reference(mask), atol=1e-4)
 
 
-def test_result_does_not_depend_on_the_cpu_chunk(monkeypatch):
+@pytest.mark.parametrize(("chunk", "tile_values"), [(1, 1), (5, 200), (100, 2**20)])
+def test_result_does_not_depend_on_the_cpu_tiling(monkeypatch, chunk, tile_values):
     x = torch.rand(1, 2, 30, 31, generator=torch.Generator().manual_seed(4))
     expected = distance_transform(x, backend="ours", radius=9)
-    for chunk in (1, 5, 100):
-        monkeypatch.setattr(dt_module, "_CPU_CHUNK", chunk)
-        assert torch.equal(distance_transform(x, backend="ours", radius=9), expected)
+    monkeypatch.setattr(dt_module, "_CPU_CHUNK", chunk)
+    monkeypatch.setattr(dt_module, "_CPU_TILE_VALUES", tile_values)
+    assert torch.equal(distance_transform(x, backend="ours", radius=9), expected)
 
 
 def test_kornia_backend_is_the_reference_within_its_known_error():
@@ -104,17 +105,22 @@ def test_kornia_backend_is_the_reference_within_its_known_error():
     assert np.abs(ours - reference)[finite].max() < np.abs(kornia - reference)[finite].max()
 
 
-def test_default_backend_is_kornia_with_its_keyword_arguments():
+def test_default_backend_is_ours_and_kornia_keeps_its_keyword_arguments():
     mask = random_mask(torch.Generator().manual_seed(6), (1, 1, 16, 16), 0.05)
-    assert dt_module.DEFAULT_BACKEND == "kornia"
-    assert torch.equal(distance_transform(mask), distance_transform(mask, backend="kornia"))
-    positional = distance_transform(mask, 5, 0.3)
+    assert dt_module.DEFAULT_BACKEND == "ours"
+    assert torch.equal(distance_transform(mask), distance_transform(mask, backend="ours"))
+    with pytest.raises(ValueError, match="Kornia's parameters"):
+        distance_transform(mask, 5, 0.3)
+    positional = distance_transform(mask, 5, 0.3, backend="kornia")
     assert torch.equal(positional, distance_transform(mask, kernel_size=5, h=0.3, backend="kornia"))
-    assert not torch.equal(distance_transform(mask, kernel_size=5), distance_transform(mask))
+    assert not torch.equal(distance_transform(mask, kernel_size=5, backend="kornia"),
+                           distance_transform(mask, backend="kornia"))
 
 
 def test_default_backend_constant_is_read_at_call_time(monkeypatch):
     mask = torch.zeros(1, 1, 4, 4)
+    monkeypatch.setattr(dt_module, "DEFAULT_BACKEND", "kornia")
+    assert torch.equal(distance_transform(mask), distance_transform(mask, backend="kornia"))
     monkeypatch.setattr(dt_module, "DEFAULT_BACKEND", "ours")
     assert torch.equal(distance_transform(mask), torch.full_like(mask, dt_module.DEFAULT_RADIUS))
     assert torch.equal(DistanceTransform()(mask), torch.full_like(mask, dt_module.DEFAULT_RADIUS))
@@ -239,7 +245,8 @@ def test_exact_distance_transform_and_drawing_maps():
     drawing[2, 3] = 0
     maps = drawing_distance_maps(drawing)
     assert maps.shape == (2, 8, 8) and maps.max() == 1.0 and maps[0, 2, 3] == 0.0 and maps[1, 2, 3] == 1.0
-    assert (drawing_distance_maps(np.full((4, 4), 255, np.uint8))[0] == 1).all()
+    blank = drawing_distance_maps(np.full((4, 4), 255, np.uint8))
+    assert (blank[0] == 1).all() and (blank[1] == 0).all()  # no dark pixel: far; all white: distance 0
     clamped = drawing_distance_maps(drawing, radius=2)
     assert clamped[0, 2, 3] == 0.0 and clamped[0, 2, 4] == 0.5 and clamped[0, 7, 7] == 1.0
     assert (drawing_distance_maps(np.full((4, 4), 255, np.uint8), radius=2)[0] == 1).all()

@@ -37,12 +37,14 @@ def test_configs_parse(configs, capsys):
     assert model["auxiliaries"] == ("random_init" if demo else "pretrained")
 
 
-def test_fast_dev_run_fit(demo_root, tmp_path):
+def test_fast_dev_run_fit(demo_root, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the overlay's relative output folders land in tmp_path
     # --data.image_size 64 must reach the style head (sized 128 in the demo overlay) through the CLI
     main(["fit", *DEMO, *_small(demo_root / "unpaired", tmp_path), "--trainer.fast_dev_run", "2"])
 
 
-def test_fit_checkpoint_then_predict_writes_one_png_per_photo_and_style(demo_root, tmp_path):
+def test_fit_checkpoint_then_predict_writes_one_png_per_photo_and_style(demo_root, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     root = demo_root / "unpaired"
     ckpt_dir, out = tmp_path / "ckpt", tmp_path / "drawings"
     callbacks = tmp_path / "callbacks.yaml"  # replaces the overlay's callbacks: one checkpoint into tmp_path

@@ -70,6 +70,12 @@ def test_one_fit_step_gives_every_trainable_parameter_a_finite_gradient(unpaired
     assert model.pool.queries == 2  # one shared query per step
 
 
+def test_validate_reports_the_backward_cycle_and_style_spread(unpaired_root):
+    metrics = _trainer(limit_val_batches=1.0).validate(tiny_module(), _data(unpaired_root), verbose=False)[0]
+    assert set(metrics) == {"val/strict_cycle", "val/style_spread"}
+    assert 0 < metrics["val/strict_cycle"] < 2 and metrics["val/style_spread"] > 0
+
+
 def test_generator_losses_and_truncation_gradient_modes(monkeypatch):
     monkeypatch.setattr(QMUPD, "current_epoch", property(lambda self: 150))
     batch = _batch()

@@ -17,6 +17,7 @@ from apd_lightning.nets import (
     hed_state_dict_from_sniklaus,
     masked_region,
 )
+
 #: State-dict names and shapes of the released QMUPD 200_net_G_A / G_B / D_A files.
 OFFICIAL_KEYS = json.loads((Path(__file__).parent / "official_keys.json").read_text())
 
@@ -140,3 +141,12 @@ def test_hed_output_is_an_edge_probability_at_input_size():
         torch.nn.init.zeros_(p)
     torch.nn.init.constant_(zero.fuse.bias, 2.0)
     assert torch.allclose(zero(torch.rand(1, 3, 16, 16)), torch.sigmoid(torch.tensor(2.0)))
+
+
+def test_hed_feeds_mean_free_bgr_on_the_255_scale():
+    hed, seen = HED(base_channels=2), []
+    hed.stages[0][0].register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    red = torch.zeros(1, 3, 16, 16)
+    red[:, 0] = 1.0  # RGB input in [0, 1]
+    hed(red)
+    assert torch.allclose(seen[0][0, :, 0, 0], torch.tensor([-104.00698793, -116.66876762, 255 - 122.67891434]))
