@@ -48,6 +48,30 @@ def one_hot_styles(num_styles: int = 3) -> dict[str, list[float]]:
     return {f"style{k + 1}": [float(i == k) for i in range(num_styles)] for k in range(num_styles)}
 
 
+def parse_styles(styles: str | list[list[float]], num_styles: int = 3) -> dict[str, list[float]]:
+    """Named style vectors from ``"1,2,3"`` (one-hot styles by number), explicit vectors, or a mix of both.
+
+    Examples: ``"1,3"`` → ``{"style1": [1,0,0], "style3": [0,0,1]}``; ``"0.5:0.5:0"`` or ``[[0.5, 0.5, 0]]`` →
+    ``{"mix_0.5_0.5_0": [0.5, 0.5, 0.0]}``.
+    """
+    items = [s.strip() for s in styles.split(",") if s.strip()] if isinstance(styles, str) else list(styles)
+    named: dict[str, list[float]] = {}
+    for item in items:
+        if isinstance(item, str) and ":" not in item:
+            index = int(item)
+            if not 1 <= index <= num_styles:
+                raise ValueError(f"style numbers run from 1 to {num_styles}, got {item!r}")
+            named[f"style{index}"] = [float(i == index - 1) for i in range(num_styles)]
+            continue
+        vector = [float(v) for v in (item.split(":") if isinstance(item, str) else item)]
+        if len(vector) != num_styles:
+            raise ValueError(f"a style vector needs {num_styles} values, got {item!r}")
+        named["mix_" + "_".join(f"{v:g}" for v in vector)] = vector
+    if not named:
+        raise ValueError(f"no style given in {styles!r}")
+    return named
+
+
 class FrozenAuxiliaries(nn.Module):
     """HED, LPIPS and (QMUPD) the quality regressor: frozen and always in eval mode, yet differentiable with
     respect to their inputs."""
@@ -151,6 +175,8 @@ class QMUPD(L.LightningModule):
         predict_styles: ``{name: style vector}`` drawn by ``predict`` (files ``<stem>_<name>.png``); any real
             vector works, e.g. a mix ``[0.5, 0.5, 0]``; ``None``: the three one-hots ``style1..3``.
         predict_original_size: resize predicted drawings back to each photo's original size (bicubic).
+        styles: shorthand that replaces ``predict_styles``: one-hot style numbers ``"1,2,3"``, vectors
+            ``"0.5:0.5:0"`` or ``[[0.5, 0.5, 0]]`` (see :func:`parse_styles`).
     """
 
     def __init__(
@@ -183,6 +209,7 @@ class QMUPD(L.LightningModule):
         progress_epochs: int = 300,
         predict_styles: dict[str, list[float]] | None = None,
         predict_original_size: bool = True,
+        styles: str | list[list[float]] | None = None,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -192,6 +219,8 @@ class QMUPD(L.LightningModule):
                              f"got {truncation_gradient!r}")
         if auxiliaries not in ("pretrained", "random_init"):
             raise ValueError(f"auxiliaries must be 'pretrained' or 'random_init', got {auxiliaries!r}")
+        if styles is not None:
+            predict_styles = parse_styles(styles, generator.style_dim)
         self.predict_styles = dict(predict_styles or one_hot_styles(generator.style_dim))
         for name, vector in self.predict_styles.items():
             if len(vector) != generator.style_dim or not name or "/" in name:

@@ -35,9 +35,9 @@ def test_demo_fit_halves_the_held_out_chamfer_distance(tmp_path, monkeypatch):
     make_demo_data(data, size=128, count=100, seed=0, progress=False)
     monkeypatch.chdir(tmp_path)
     main(["fit", "-c", str(ROOT / "configs/apdrawinggan.yaml"), "-c", str(ROOT / "configs/demo/apdrawinggan.yaml"),
-          "--data.root", str(data / "apdrawing"), "--data.num_workers", "0", "--trainer.max_epochs", "4",
-          "--model.lr_constant_epochs", "3", "--model.lr_decay_epochs", "1",
-          "--trainer.check_val_every_n_epoch", "4", "--trainer.enable_progress_bar", "false"])
+          "--data.root", str(data / "apdrawing"), "--data.num_workers", "0", "--trainer.max_epochs", "12",
+          "--model.lr_constant_epochs", "9", "--model.lr_decay_epochs", "3",
+          "--trainer.check_val_every_n_epoch", "12", "--trainer.enable_progress_bar", "false"])
     checkpoint = torch.load(tmp_path / "demo_output/checkpoints/last.ckpt", map_location="cpu", weights_only=True)
 
     torch.manual_seed(0)

@@ -174,3 +174,15 @@ def test_predict_draws_every_configured_style_at_the_original_size():
     assert model.predict_step(batch, 0)["drawing"]["style3"].shape == (2, 1, 64, 64)
     with pytest.raises(ValueError, match="3-vector"):
         tiny_module(predict_styles={"bad": [1.0, 0.0]})
+
+
+def test_styles_shorthand_names_one_hots_and_mixes():
+    from apd_lightning.models.qmupd import parse_styles
+
+    assert parse_styles("1,3") == {"style1": [1.0, 0.0, 0.0], "style3": [0.0, 0.0, 1.0]}
+    assert parse_styles("2, 0.5:0.5:0") == {"style2": [0.0, 1.0, 0.0], "mix_0.5_0.5_0": [0.5, 0.5, 0.0]}
+    assert parse_styles([[0.2, 0.3, 0.5]]) == {"mix_0.2_0.3_0.5": [0.2, 0.3, 0.5]}
+    with pytest.raises(ValueError, match="from 1 to 3"):
+        parse_styles("4")
+    with pytest.raises(ValueError, match="needs 3 values"):
+        parse_styles("1:0")
