@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
@@ -22,6 +23,7 @@ EXTRA_COMMANDS: dict[str, str] = {
     "evaluate": "apd_lightning.metrics.evaluate:main",
     "preprocess": "apd_lightning.faces.cli:main",
     "make-rated-set": "apd_lightning.data.ratings:make_rated_set_main",
+    "convert-weights": "apd_lightning.convert:main",
 }
 TRAINER_COMMANDS = ("fit", "validate", "test", "predict")
 
@@ -69,11 +71,36 @@ def make_sheet_main(argv: Sequence[str]) -> int:
     return 0
 
 
+def _as_list(value) -> list:
+    return [] if value is None else list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _plain_strategy(strategy) -> bool:
+    """Strategies that write checkpoints through ``checkpoint_io`` (not DeepSpeed / FSDP / XLA's own)."""
+    return isinstance(strategy, str) and not any(name in strategy for name in ("deepspeed", "fsdp", "xla"))
+
+
 def _lightning_cli(argv: Sequence[str] | None) -> None:
     import lightning as L
-    from lightning.pytorch.cli import LightningCLI
+    import yaml
+    from lightning.fabric.plugins import CheckpointIO
+    from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
+    from lightning.pytorch.loggers import WandbLogger
 
+    from .callbacks.faults import AtomicCheckpointIO, PreemptionCheckpoint, RandomStateCheckpoint
     from .callbacks.prediction_writer import DrawingWriter
+
+    class LoggerSaveConfigCallback(SaveConfigCallback):
+        """Saves the resolved config to the log dir and, for W&B, into the run's config and files."""
+
+        def save_config(self, trainer, pl_module, stage) -> None:
+            for logger in trainer.loggers:
+                if isinstance(logger, WandbLogger):
+                    resolved = yaml.safe_load(self.parser.dump(self.config, skip_none=False))
+                    logger.experiment.config.update({"cli": resolved}, allow_val_change=True)
+                    path = Path(trainer.log_dir or ".") / self.config_filename
+                    if path.is_file():
+                        logger.experiment.save(str(path), base_path=str(path.parent), policy="now")
 
     class APDLightningCLI(LightningCLI):
         """LightningCLI whose nets follow ``data.image_size`` and whose ``predict`` writes PNG files."""
@@ -87,9 +114,21 @@ def _lightning_cli(argv: Sequence[str] | None) -> None:
                 if config.get(f"model.init_args.{key}.init_args.image_size") is not None:
                     config[f"model.init_args.{key}.init_args.image_size"] = size
 
+        def _parse_ckpt_path(self) -> None:
+            # Lightning would merge the checkpoint's saved hyperparameters over the command line, silently undoing
+            # e.g. --model.inference_norm train or --model.styles at predict time; the config files and the
+            # command line define the model here, the checkpoint only its weights.
+            return None
+
         def _instantiate_trainer(self, config, callbacks):
-            if self.subcommand == "predict" and not any(isinstance(c, DrawingWriter) for c in callbacks):
-                callbacks = [*callbacks, DrawingWriter()]
+            # defaults: PNG writer for predict; pre-emption save and exact resume for fit; atomic checkpoints
+            given = [*_as_list(config.get("callbacks")), *callbacks]
+            defaults = {"predict": [DrawingWriter], "fit": [PreemptionCheckpoint, RandomStateCheckpoint]}
+            callbacks = [*callbacks, *(default() for default in defaults.get(self.subcommand, [])
+                                       if not any(isinstance(c, default) for c in given))]
+            plugins = _as_list(config.get("plugins"))
+            if not any(isinstance(p, CheckpointIO) for p in plugins) and _plain_strategy(config.get("strategy")):
+                config["plugins"] = [*plugins, AtomicCheckpointIO()]
             return super()._instantiate_trainer(config, callbacks)
 
     APDLightningCLI(
@@ -97,6 +136,7 @@ def _lightning_cli(argv: Sequence[str] | None) -> None:
         L.LightningDataModule,
         subclass_mode_model=True,
         subclass_mode_data=True,
+        save_config_callback=LoggerSaveConfigCallback,
         save_config_kwargs={"overwrite": True},
         args=None if argv is None else list(argv),
         auto_configure_optimizers=False,

@@ -24,6 +24,7 @@ import pickle
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -37,8 +38,9 @@ from .weights import MissingWeightsError
 KINDS = ("apdrawinggan", "upd", "qmupd", "hed", "lpips")
 #: Top-level checkpoint key holding what was converted and which config the weights fit.
 METADATA_KEY = "apd_lightning_conversion"
-_FACE_PARTS = ("eye_left", "eye_right", "nose", "mouth", "hair", "background")
-_APD_PART_NETS = ("Eyel", "Eyer", "Nose", "Mouth", "Hair", "BG")  # GL<part> / DL<part>, in _FACE_PARTS order
+#: Our face-part keys -> the released part net names (generators GL<name>, discriminators DL<name>).
+_APD_PARTS = {"eye_left": "Eyel", "eye_right": "Eyer", "nose": "Nose", "mouth": "Mouth", "hair": "Hair",
+              "background": "BG"}
 _HED_STAGES = ("One", "Two", "Thr", "Fou", "Fiv")
 
 
@@ -67,7 +69,7 @@ class Layout:
         key_map: our key -> (file role, official key; ``"<net>.<key>"`` in nested files).
         shapes: our key -> shape.
         fresh: file role -> a function returning freshly initialised tensors for that role's keys.
-        fits: which config the weights fit (recorded in the checkpoint metadata).
+        fits: which config the weights fit (recorded in the checkpoint metadata; empty for hed / lpips).
     """
 
     kind: str
@@ -166,7 +168,7 @@ def apdrawinggan_layout(global_channels: int = 64, part_channels: int = 64, fusi
         "generator.fusion.": ("gen", "GCombine", None),
         "discriminators.global_net.": ("dis", "D", None),
     }
-    for part, net in zip(_FACE_PARTS, _APD_PART_NETS, strict=True):
+    for part, net in _APD_PARTS.items():
         nets[f"generator.part_nets.{part}."] = ("gen", f"GL{net}", unet_layers(4 if net in ("Hair", "BG") else 3))
         nets[f"discriminators.local_nets.{part}."] = ("dis", f"DL{net}", None)
     files = (SourceFile("gen", "net_gen", "APDrawingGAN generators (G, GLEyel, ..., GCombine)", True, True),
@@ -174,7 +176,8 @@ def apdrawinggan_layout(global_channels: int = 64, part_channels: int = 64, fusi
     fits = {"config": "configs/apdrawinggan.yaml", "data.init_args.image_size": 512,
             "model.init_args.generator.init_args": generator_args,
             "model.init_args.discriminators.init_args": discriminator_args,
-            "model.init_args.inference_norm": "train reproduces the authors' outputs (they never called eval())"}
+            "note": "the authors ran BatchNorm and dropout in training mode at test time: predict with "
+                    "--model.inference_norm train to draw as they did"}
     fresh = {"dis": _fresh("discriminators.", lambda: APDrawingDiscriminators(**discriminator_args))}
     return Layout("apdrawinggan", files, _key_map(shapes, nets), shapes, fresh, fits)
 
@@ -203,9 +206,10 @@ def qmupd_layout(kind: str = "qmupd", base_channels: int = 64, num_blocks: int =
     files = tuple(SourceFile(role, f"net_{role}", f"{kind.upper()} {what}", required=role == "G_A")
                   for role, what in names.items())
     fresh = {"G_B": _fresh("reverse_generator.", lambda: ResnetGenerator(**f_args))}
-    for prefix, (role, _, _) in list(nets.items())[2:]:
-        sub = prefix.removeprefix("discriminators.").rstrip(".")
-        fresh[role] = _fresh(prefix, lambda sub=sub: QMUPDDiscriminators(**d_args).get_submodule(sub))
+    for role, sub in (("D_A", "drawing"), ("D_B", "photo"), ("D_ln", "local.nose"), ("D_le", "local.eyes"),
+                      ("D_ll", "local.lips")):
+        fresh[role] = _fresh(f"discriminators.{sub}.",
+                             lambda sub=sub: QMUPDDiscriminators(**d_args).get_submodule(sub))
     fits = {"config": f"configs/{kind}.yaml", "data.init_args.image_size": 512,
             "model.init_args.generator.init_args": g_args,
             "model.init_args.reverse_generator.init_args": f_args,
@@ -222,8 +226,7 @@ def hed_layout(prefix: str = "net") -> Layout:
     shapes = {k.removeprefix("hed."): v for k, v in shapes.items()}
     layers = {ours: prefix + official for ours, official in hed_layers().items()}
     files = (SourceFile("hed", "bsds500", f"HED BSDS500 ({prefix}Vgg* names)", required=True),)
-    fits = {"model.init_args.hed_path": "this file (QMUPD / UPD training)"}
-    return Layout("hed", files, _key_map(shapes, {"": ("hed", "", layers)}), shapes, {}, fits)
+    return Layout("hed", files, _key_map(shapes, {"": ("hed", "", layers)}), shapes, {}, {})
 
 
 def lpips_layout() -> Layout:
@@ -238,8 +241,7 @@ def lpips_layout() -> Layout:
         raise RuntimeError("internal: torchmetrics' LPIPS no longer names its linear layers lin<k>.model.1")
     shapes = {k: state[k].shape for k in official}
     files = (SourceFile("lpips", "alex", "LPIPS v0.1 AlexNet linear layers", required=True),)
-    fits = {"model.init_args.lpips_path": "this file (QMUPD / UPD training)"}
-    return Layout("lpips", files, {k: ("lpips", k) for k in official}, shapes, {}, fits)
+    return Layout("lpips", files, {k: ("lpips", k) for k in official}, shapes, {}, {})
 
 
 def layout_for(kind: str) -> Layout:
@@ -274,7 +276,7 @@ def read_weights(path: str | os.PathLike) -> Mapping:
                                   "must not; it was refused unread (weights_only=True) and nothing in it ran") from None
         raise ConversionError(f"{path} is not a PyTorch weights file written by torch.save (the weights-only "
                               "reader rejected its contents)") from None
-    except (RuntimeError, EOFError, KeyError, ValueError, OSError, IndexError) as error:
+    except Exception as error:  # any other failure to parse means the same: not a torch.save file
         reason = str(error).splitlines()[0][:120] if str(error) else "truncated or empty"
         raise ConversionError(f"{path} is not a PyTorch weights file written by torch.save "
                               f"({type(error).__name__}: {reason})") from None
@@ -283,17 +285,14 @@ def read_weights(path: str | os.PathLike) -> Mapping:
     return content
 
 
-def flatten_official(content: Mapping, nested: bool) -> dict[str, object]:
-    """One dict per file: nested files (``{net: state_dict}``) become ``{"<net>.<key>": tensor}``."""
+def flatten_official(content: Mapping, nested: bool, source: str = "") -> dict[str, object]:
+    """One flat dict per file: nested files (``{net: state_dict}``) become ``{"<net>.<key>": tensor}``."""
     if not nested:
         return {str(k): v for k, v in content.items()}
-    flat: dict[str, object] = {}
-    for net, state in content.items():
-        if isinstance(state, Mapping):
-            flat.update({f"{net}.{k}": v for k, v in state.items()})
-        else:
-            flat[str(net)] = state  # reported as not a tensor / unexpected
-    return flat
+    if bad := [f"{net} ({type(state).__name__})" for net, state in content.items() if not isinstance(state, Mapping)]:
+        raise ConversionError(f"{source or 'the file'} should map net names to state dicts; not state dicts: "
+                              f"{', '.join(bad)}")
+    return {f"{net}.{k}": v for net, state in content.items() for k, v in state.items()}
 
 
 def _listing(label: str, items: list[str], limit: int = 12) -> str:
@@ -308,21 +307,22 @@ def check_official(layout: Layout, role: str, flat: Mapping[str, object], source
     missing = [k for k in expected if k not in flat]
     unexpected = [k for k in flat if k not in expected]
     lines = []
-    if file.nested:  # whole nets first, then single tensors
-        def net_of(key: str) -> str:
-            return key.split(".", 1)[0]
-        for label, keys, pool in (("missing nets", missing, expected), ("unexpected nets", unexpected, flat)):
-            gone = sorted({net_of(k) for k in keys} - {net_of(k) for k in (flat if pool is expected else expected)})
-            if gone:
-                lines.append(_listing(label, [f"{n} ({sum(net_of(k) == n for k in pool)} tensors)" for n in gone]))
-            keys[:] = [k for k in keys if net_of(k) not in gone]
+    if file.nested:  # whole nets that are absent or foreign first, then single tensors
+        expected_nets = Counter(k.split(".", 1)[0] for k in expected)
+        given_nets = Counter(k.split(".", 1)[0] for k in flat)
+        absent, foreign = sorted(expected_nets - given_nets.keys()), sorted(given_nets - expected_nets.keys())
+        if absent:
+            lines.append(_listing("missing nets", [f"{n} ({expected_nets[n]} tensors)" for n in absent]))
+        if foreign:
+            lines.append(_listing("unexpected nets", [f"{n} ({given_nets[n]} tensors)" for n in foreign]))
+        missing = [k for k in missing if k.split(".", 1)[0] not in absent]
+        unexpected = [k for k in unexpected if k.split(".", 1)[0] not in foreign]
     lines += [_listing(label, keys) for label, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
-    not_tensors = [f"{k} ({type(v).__name__})" for k, v in flat.items() if k in expected and not isinstance(v, Tensor)]
-    if not_tensors:
+    if not_tensors := [f"{k} ({type(v).__name__})" for k, v in flat.items()
+                       if k in expected and not isinstance(v, Tensor)]:
         lines.append(_listing("not tensors", not_tensors))
-    wrong = [f"{k} {tuple(v.shape)} instead of {tuple(expected[k])}" for k, v in flat.items()
-             if k in expected and isinstance(v, Tensor) and v.shape != expected[k]]
-    if wrong:
+    if wrong := [f"{k} {tuple(v.shape)} instead of {tuple(expected[k])}" for k, v in flat.items()
+                 if k in expected and isinstance(v, Tensor) and v.shape != expected[k]]:
         lines.append(_listing("wrong shape", wrong))
     if not lines:
         return []
@@ -365,7 +365,7 @@ def convert_state(layout: Layout, official: Mapping[str, Mapping[str, object]],
         state[ours] = official[role][key] if role in official else pending.pop(ours)
     if pending:
         raise RuntimeError(f"internal: freshly initialised keys outside the layout: {sorted(pending)[:5]}")
-    return state, fresh_roles  # type: ignore[return-value]
+    return state, fresh_roles
 
 
 def to_official(layout: Layout, state: Mapping[str, Tensor]) -> dict[str, dict]:
@@ -430,7 +430,7 @@ def convert_files(kind: str, sources: Sequence[str | os.PathLike] | Mapping[str,
         content = read_weights(path)
         if kind == "hed" and any(str(k).startswith("moduleVgg") for k in content):
             layout = hed_layout("module")
-        official[role] = flatten_official(content, layout.file(role).nested)
+        official[role] = flatten_official(content, layout.file(role).nested, str(path))
     state, fresh = convert_state(layout, official, {r: str(p) for r, p in paths.items()})
     metadata = {"kind": kind, "converter": f"apd_lightning {__version__}", "fits": layout.fits,
                 "sources": {r: {"file": p.name, "sha256": _sha256(p)} for r, p in paths.items()},
@@ -487,6 +487,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
+        if Path(args.out).exists() and not args.overwrite:  # before reading hundreds of MB
+            raise FileExistsError(f"{args.out} exists; pass --overwrite to replace it")
         state, metadata = convert_files(args.kind, args.sources)
         out = save_converted(args.kind, state, metadata, args.out, args.overwrite)
     except (ConversionError, FileNotFoundError, FileExistsError) as error:

@@ -151,13 +151,9 @@ def _source_state(source: np.random.Generator | random.Random) -> Any:
 
 def _set_source_state(source: np.random.Generator | random.Random, state: Any) -> None:
     if isinstance(source, random.Random):
-        source.setstate(_as_tuples(state))
+        source.setstate(state)
     else:
         source.bit_generator.state = state
-
-
-def _as_tuples(value: Any) -> Any:
-    return tuple(_as_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
 def _train_dataset(trainer: L.Trainer):
@@ -182,7 +178,7 @@ def collect_random_state(trainer: L.Trainer) -> dict[str, Any]:
 
 def restore_random_state(trainer: L.Trainer, state: dict[str, Any]) -> None:
     """Inverse of :func:`collect_random_state` (the dataset part only if it has as many generators)."""
-    random.setstate(_as_tuples(state["python"]))
+    random.setstate(state["python"])
     numpy_state = dict(state["numpy"], state=dict(state["numpy"]["state"]))
     numpy_state["state"]["key"] = numpy_state["state"]["key"].numpy().astype(np.uint32)
     np.random.set_state(numpy_state)

@@ -45,6 +45,8 @@ class ImagePool:
         tensors = tuple(t.detach() for t in tensors)
         if self.size == 0:
             return tensors
+        if self.samples and self.samples[0][0].device != tensors[0].device:  # restored from a checkpoint
+            self.samples = [tuple(t.to(tensors[0].device) for t in sample) for sample in self.samples]
         out: list[tuple[Tensor, ...]] = []
         for b in range(tensors[0].shape[0]):
             sample = tuple(t[b].clone() for t in tensors)
@@ -58,3 +60,16 @@ class ImagePool:
             else:
                 out.append(sample)
         return tuple(torch.stack(parts) for parts in zip(*out, strict=True))
+
+    def state_dict(self) -> dict:
+        """The stored samples (one stacked CPU tensor per slot), the random state and the query count."""
+        slots = [torch.stack(slot).cpu() for slot in zip(*self.samples, strict=True)] if self.samples else []
+        return {"size": self.size, "samples": slots, "rng": self.rng.getstate(), "queries": self.queries}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict`'s output (the samples move to the first query's device)."""
+        if state["size"] != self.size:
+            raise ValueError(f"the checkpoint's image pool holds {state['size']} samples, this one {self.size}")
+        self.samples = list(zip(*(slot.unbind(0) for slot in state["samples"]), strict=True))
+        self.rng.setstate(state["rng"])
+        self.queries = state["queries"]

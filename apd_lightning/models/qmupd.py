@@ -256,6 +256,13 @@ class QMUPD(L.LightningModule):
                                f"{result.unexpected_keys}")
         return result._replace(missing_keys=missing)
 
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["image_pool"] = self.pool.state_dict()  # for an exact resume: the history and its rng
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        if "image_pool" in checkpoint:
+            self.pool.load_state_dict(checkpoint["image_pool"])
+
     # ---- losses -------------------------------------------------------------------------------------------
     def cycle(self, batch: UnpairedBatch) -> CycleOutputs:
         """ŷ = G(x, s), x̂ = F(ŷ), x̃ = F(y), ỹ = G(x̃, s)."""
@@ -354,15 +361,18 @@ class QMUPD(L.LightningModule):
         lambda_relaxed, lambda_trunc = cycle_weights(self.current_epoch, hp.progress_epochs,
                                                      hp.lambda_relaxed_cycle, hp.lambda_truncation)
         self.log_dict({"train/lr": self.optimizers()[0].param_groups[0]["lr"],
-                       "train/lambda_relaxed_cycle": lambda_relaxed, "train/lambda_truncation": lambda_trunc})
+                       "train/lambda_relaxed_cycle": lambda_relaxed, "train/lambda_truncation": lambda_trunc},
+                      sync_dist=True)
         for scheduler in self.lr_schedulers():
             scheduler.step()
 
     def validation_step(self, batch: UnpairedBatch, batch_idx: int) -> None:
         """Strict backward cycle L1, and how far apart the one-hot styles' drawings are (style control)."""
         reconstruction = self.generator(self.reverse_generator(batch.drawing), batch.style)
-        self.log("val/strict_cycle", strict_cycle_loss(reconstruction, batch.drawing), batch_size=len(batch))
-        self.log("val/style_spread", style_spread(self.generator, batch.photo), batch_size=len(batch))
+        self.log("val/strict_cycle", strict_cycle_loss(reconstruction, batch.drawing), batch_size=len(batch),
+                 sync_dist=True)
+        self.log("val/style_spread", style_spread(self.generator, batch.photo), batch_size=len(batch),
+                 sync_dist=True)
 
     def test_step(self, batch: UnpairedBatch, batch_idx: int) -> None:
         self.validation_step(batch, batch_idx)

@@ -134,11 +134,11 @@ class HierarchicalGenerator(nn.Module):
     def forward(self, photo: Tensor, landmarks: Tensor, background_mask: Tensor) -> GeneratorOutput:
         if photo.shape[-2:] != (self.image_size, self.image_size):
             raise ValueError(f"photo must be {self.image_size}×{self.image_size}, got {tuple(photo.shape)}")
+        global_drawing = self.global_net(photo)  # first, as the original (same dropout draws for a seed)
         layout = RegionLayout.from_batch(landmarks, background_mask)
         photo_regions = layout.regions(photo)
         parts = {part: self.part_nets[part.value](photo_regions[part]) for part in FacePart}
         composite = composite_parts(parts, layout.boxes, layout.hair_mask, layout.background_region)
-        global_drawing = self.global_net(photo)
         drawing = self.fusion(torch.cat([global_drawing, composite], dim=1))
         return GeneratorOutput(drawing, global_drawing, composite, parts, layout)
 

@@ -58,7 +58,7 @@ def part_centers(landmarks: Tensor, image_size: int) -> dict[FacePart, Tensor]:
 
     Returns:
         Per box part a ``(B, 2)`` long tensor of (x, y) centres: eyes 8 px (at 512) above the eye landmark, nose
-        16 px above the tip, mouth at the corners' midpoint.
+        16 px above the tip (rounded), mouth at the corners' midpoint rounded down as in the original.
     """
     if landmarks.ndim != 3 or landmarks.shape[1:] != (5, 2):
         raise ValueError(f"landmarks must have shape (B, 5, 2), got {tuple(landmarks.shape)}")
@@ -66,12 +66,13 @@ def part_centers(landmarks: Tensor, image_size: int) -> dict[FacePart, Tensor]:
     lm = landmarks.detach().float()
     up = lm.new_tensor([0.0, 1.0])
     centers = {
-        FacePart.EYE_LEFT: lm[:, 0] - up * 8 * scale,
-        FacePart.EYE_RIGHT: lm[:, 1] - up * 8 * scale,
-        FacePart.NOSE: lm[:, 2] - up * 16 * scale,
-        FacePart.MOUTH: (lm[:, 3] + lm[:, 4]) / 2,
+        FacePart.EYE_LEFT: torch.floor(lm[:, 0] - up * 8 * scale + 0.5),
+        FacePart.EYE_RIGHT: torch.floor(lm[:, 1] - up * 8 * scale + 0.5),
+        FacePart.NOSE: torch.floor(lm[:, 2] - up * 16 * scale + 0.5),
+        # the original truncates the corners' midpoint: int((x3 + x4) / 2)
+        FacePart.MOUTH: torch.floor((lm[:, 3] + lm[:, 4]) / 2),
     }
-    return {part: torch.floor(c + 0.5).long() for part, c in centers.items()}
+    return {part: c.long() for part, c in centers.items()}
 
 
 def part_boxes(landmarks: Tensor, image_size: int) -> dict[FacePart, Tensor]:

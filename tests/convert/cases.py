@@ -20,7 +20,7 @@ APD_WIDTH = 4
 #: pixel so that their midpoint is an integer (see test_odd_mouth_midpoint_matches_the_original).
 LANDMARKS = [[194, 248], [314, 249], [261, 312], [209, 368], [303, 372]]
 AUTHORS_LANDMARKS = [[194, 248], [314, 249], [261, 312], [209, 368], [302, 371]]
-QMUPD_WIDTH, QMUPD_SIZE = 64, 64  # paper width; any side divisible by 4 works for the generators
+QMUPD_WIDTH, QMUPD_SIZE = 16, 64  # the key structure does not depend on the width; any side divisible by 4
 STYLE = [0.2, 0.7, 0.1]
 
 

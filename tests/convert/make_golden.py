@@ -25,7 +25,7 @@ def record() -> dict[str, dict[str, torch.Tensor]]:
     refs, ours = cases.qmupd_pair()
     qmupd = cases.qmupd_outputs(refs, ours)
     return {"apdrawinggan_eval": summary(expected), "qmupd_drawing": summary(qmupd["drawing"][0]),
-            "qmupd_photo": summary(qmupd["photo"][0]), "torch_version": torch.__version__}
+            "qmupd_photo": summary(qmupd["photo"][0]), "torch_version": str(torch.__version__)}
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def test_box_centres_follow_the_paper():
     # eye centre 8 px above the landmark: rows 240-40 .. 240+40, cols 194-56 ..
     assert boxes[FacePart.EYE_LEFT].tolist() == [[200, 138]]
     assert boxes[FacePart.NOSE].tolist() == [[296 - 48, 261 - 48]]
-    assert boxes[FacePart.MOUTH].tolist() == [[370 - 40, 256 - 64]]  # midpoint (255.5, 369.5) rounds up
+    assert boxes[FacePart.MOUTH].tolist() == [[369 - 40, 255 - 64]]  # midpoint (255.5, 369.5) rounds down
 
 
 def test_boxes_are_shifted_inside_the_image():

@@ -26,7 +26,7 @@ def _meta_state(shapes: dict[str, list[int]]) -> dict[str, torch.Tensor]:
     return {name: torch.empty(shape, device="meta") for name, shape in shapes.items()}
 
 
-@pytest.mark.parametrize("size", [64, 128])
+@pytest.mark.parametrize("size", [64, 128, 256])
 def test_generators_shapes(size):
     g = StyleGenerator(base_channels=4, num_blocks=2)
     f = ResnetGenerator(base_channels=4, num_blocks=2)
@@ -49,7 +49,7 @@ def test_style_changes_the_drawing_and_bad_inputs_raise():
         ResnetGenerator(base_channels=4, num_blocks=1)(photo)
 
 
-@pytest.mark.parametrize("size", [64, 128])
+@pytest.mark.parametrize("size", [64, 128, 256])
 @pytest.mark.parametrize("head", ["conv", "pool"])
 def test_discriminator_shapes(size, head):
     d = QMUPDDiscriminators(size, base_channels=4, class_head=head)

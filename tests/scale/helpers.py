@@ -1,0 +1,71 @@
+"""Test-only callbacks, given on the command line as ``--trainer.callbacks+=tests.scale.helpers.<Name>``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import signal
+from pathlib import Path
+
+import lightning as L
+
+
+class DumpWeights(L.Callback):
+    """At the end of ``fit`` each rank writes ``<default_root_dir>/weights_rank<r>.json``: a digest of its
+    parameters, the samples and batch sizes it trained on and its view of the logged metrics."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.batch_sizes: list[int] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.names += list(batch.name)
+        self.batch_sizes.append(len(batch))
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        digest = hashlib.sha256()
+        for name, parameter in sorted(pl_module.named_parameters()):
+            digest.update(name.encode())
+            digest.update(parameter.detach().cpu().contiguous().numpy().tobytes())
+        report = {
+            "rank": trainer.global_rank, "world_size": trainer.world_size, "global_step": trainer.global_step,
+            "digest": digest.hexdigest(), "names": self.names, "batch_sizes": self.batch_sizes,
+            "metrics": {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1},
+        }
+        path = Path(trainer.default_root_dir) / f"weights_rank{trainer.global_rank}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report))
+
+
+class Heartbeat(L.Callback):
+    """Writes the global step to ``<default_root_dir>/heartbeat.txt`` after every batch (a subprocess test waits
+    for it before sending a signal)."""
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        path = Path(trainer.default_root_dir) / "heartbeat.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(str(trainer.global_step))
+
+
+class SelfTerminate(L.Callback):
+    """Sends SIGTERM to this process at the start of the batch where ``global_step`` reaches ``at_step``."""
+
+    def __init__(self, at_step: int = 4) -> None:
+        self.at_step = at_step
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if trainer.global_step == self.at_step:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+class PoisonLoss(L.Callback):
+    """Sets ``hparams[weight] = nan`` from the batch where ``global_step`` reaches ``at_step`` on."""
+
+    def __init__(self, weight: str = "lambda_l1", at_step: int = 4) -> None:
+        self.weight, self.at_step = weight, at_step
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if trainer.global_step >= self.at_step:
+            pl_module.hparams[self.weight] = math.nan
