@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from ..ops.distance_transform import drawing_distance_maps
+from .base import SplitDataModule
 from .batches import PairedBatch
 from .io import DatasetError, image_size, list_images, read_image, read_landmarks
 from .transforms import paired_transform
@@ -169,7 +169,7 @@ class PairedDataset(Dataset):
         return sample
 
 
-class APDrawingDataModule(L.LightningDataModule):
+class APDrawingDataModule(SplitDataModule):
     """Paired photo→drawing data for APDrawingGAN.
 
     Args:
@@ -205,17 +205,14 @@ class APDrawingDataModule(L.LightningDataModule):
         predict_output_dir: str = "outputs/apdrawinggan",
         overwrite: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(batch_size, num_workers)
         self.save_hyperparameters()
         self.root = Path(root)
         self.image_size = image_size
-        self.batch_size = batch_size
-        self.num_workers = (os.cpu_count() or 1) if num_workers < 0 else num_workers
         self.landmark_dir = Path(landmark_dir) if landmark_dir else self.root / "landmark" / "ALL"
         self.mask_dir = Path(mask_dir) if mask_dir else self.root / "mask" / "ALL"
         self.predict_output_dir = Path(predict_output_dir)
         self.overwrite = overwrite
-        self.datasets: dict[str, PairedDataset] = {}
 
     def _records(self, split: str) -> list[PairedRecord]:
         records = find_records(self.root, split, self.landmark_dir, self.mask_dir)
@@ -243,25 +240,5 @@ class APDrawingDataModule(L.LightningDataModule):
         if stage == "predict":
             self.datasets["predict"] = PairedDataset(self._predict_records(), self.image_size, 0.0)
 
-    def _loader(self, key: str, shuffle: bool) -> DataLoader:
-        return DataLoader(
-            self.datasets[key],
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            num_workers=self.num_workers,
-            collate_fn=PairedBatch.collate,
-            persistent_workers=self.num_workers > 0,
-            drop_last=shuffle and len(self.datasets[key]) > self.batch_size,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self._loader("predict", shuffle=False)
+    def collate_fn(self, key: str):
+        return PairedBatch.collate

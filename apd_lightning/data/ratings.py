@@ -14,19 +14,18 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import lightning as L
 import numpy as np
 import torch
 from PIL import Image
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
+from .base import SplitDataModule
 from .io import DatasetError, image_size, is_hidden, list_images, read_image
 
 
@@ -134,7 +133,7 @@ class RatedDrawingsDataset(Dataset):
         return RatedBatch(tensor, torch.tensor(score, dtype=torch.float32), name)
 
 
-class RatedDrawingsDataModule(L.LightningDataModule):
+class RatedDrawingsDataModule(SplitDataModule):
     """Rated drawings split at random (fixed seed) into training and validation sets.
 
     Args:
@@ -151,13 +150,11 @@ class RatedDrawingsDataModule(L.LightningDataModule):
     def __init__(self, root: str = "datasets/rated_drawings", ratings_csv: str = "ratings.csv",
                  image_size: int = 299, val_fraction: float = 0.1, batch_size: int = 16, num_workers: int = 4,
                  flip_prob: float = 0.5, split_seed: int = 0) -> None:
-        super().__init__()
+        super().__init__(batch_size, num_workers)
         if not 0 <= val_fraction < 1:
             raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
         self.save_hyperparameters()
         self.root = Path(root)
-        self.num_workers = (os.cpu_count() or 1) if num_workers < 0 else num_workers
-        self.datasets: dict[str, RatedDrawingsDataset] = {}
 
     def split(self) -> tuple[list[tuple[Path, float]], list[tuple[Path, float]]]:
         """(train, validation) records."""
@@ -176,21 +173,8 @@ class RatedDrawingsDataModule(L.LightningDataModule):
         self.datasets["train"] = RatedDrawingsDataset(train, self.root, hp.image_size, hp.flip_prob)
         self.datasets["val"] = RatedDrawingsDataset(val, self.root, hp.image_size, 0.0)
 
-    def _loader(self, key: str, shuffle: bool) -> DataLoader:
-        dataset = self.datasets[key]
-        return DataLoader(dataset, batch_size=self.hparams.batch_size, shuffle=shuffle,
-                          num_workers=self.num_workers, collate_fn=RatedBatch.collate,
-                          persistent_workers=self.num_workers > 0,
-                          drop_last=shuffle and len(dataset) > self.hparams.batch_size)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
+    def collate_fn(self, key: str):
+        return RatedBatch.collate
 
 
 # ---- synthetic ratings ------------------------------------------------------------------------------------

@@ -21,12 +21,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 import cv2
-import lightning as L
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
+from .base import SplitDataModule
 from .batches import _collate_field
 from .io import DatasetError, image_size, list_images, read_image
 from .transforms import A  # albumentations, imported with its update check switched off
@@ -314,7 +314,7 @@ def default_load_size(image_size: int) -> int:
 
 
 # ---- datamodule -------------------------------------------------------------------------------------------
-class UnpairedDataModule(L.LightningDataModule):
+class UnpairedDataModule(SplitDataModule):
     """Unpaired photo / drawing data for UPD and QMUPD (layout in the module docstring).
 
     Args:
@@ -345,17 +345,14 @@ class UnpairedDataModule(L.LightningDataModule):
         predict_output_dir: str = "outputs/qmupd",
         overwrite: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(batch_size, num_workers)
         if image_size % 4:
             raise ValueError(f"image_size must be divisible by 4, got {image_size}")
         self.save_hyperparameters()
         self.root = Path(root)
         self.image_size = image_size
-        self.batch_size = batch_size
-        self.num_workers = (os.cpu_count() or 1) if num_workers < 0 else num_workers
         self.predict_output_dir = Path(predict_output_dir)
         self.overwrite = overwrite
-        self.datasets: dict[str, Dataset] = {}
 
     def _monitor_photos(self, photos: list[ImageRecord]) -> list[ImageRecord]:
         folder = Path(self.hparams.val_dir) if self.hparams.val_dir else self.root / "test" / "A"
@@ -375,26 +372,5 @@ class UnpairedDataModule(L.LightningDataModule):
             records = find_photos(Path(hp.predict_dir) if hp.predict_dir else self.root / "test" / "A")
             self.datasets["predict"] = PhotoDataset(records, self.image_size)
 
-    def _loader(self, key: str, shuffle: bool) -> DataLoader:
-        dataset = self.datasets[key]
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            num_workers=self.num_workers,
-            collate_fn=PhotoBatch.collate if key == "predict" else UnpairedBatch.collate,
-            persistent_workers=self.num_workers > 0,
-            drop_last=shuffle and len(dataset) > self.batch_size,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self._loader("predict", shuffle=False)
+    def collate_fn(self, key: str):
+        return PhotoBatch.collate if key == "predict" else UnpairedBatch.collate
