@@ -7,9 +7,9 @@ import math
 import numpy as np
 import torch
 from torch import Tensor
-from torchmetrics import Metric
 
 from ..ops.distance_transform import exact_distance_transform
+from .mean import ImageMean
 
 
 def chamfer_distance(pred: Tensor, target: Tensor, threshold: float = 0.0) -> Tensor:
@@ -44,23 +44,14 @@ def chamfer_distance(pred: Tensor, target: Tensor, threshold: float = 0.0) -> Te
     return torch.tensor(out, dtype=torch.float32)
 
 
-class ChamferDistance(Metric):
+class ChamferDistance(ImageMean):
     """Mean symmetric chamfer distance (pixels) over all images seen; lower is better."""
 
     higher_is_better = False
-    is_differentiable = False
-    full_state_update = False
 
     def __init__(self, threshold: float = 0.0, **kwargs) -> None:
         super().__init__(**kwargs)
         self.threshold = threshold
-        self.add_state("total", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("count", default=torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
 
     def update(self, pred: Tensor, target: Tensor) -> None:
-        distances = chamfer_distance(pred, target, self.threshold)
-        self.total += distances.sum().to(self.total)
-        self.count += distances.numel()
-
-    def compute(self) -> Tensor:
-        return (self.total / self.count.clamp_min(1)).float()
+        self._add(chamfer_distance(pred, target, self.threshold))

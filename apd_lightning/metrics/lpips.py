@@ -6,13 +6,12 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import torch
 from torch import Tensor, nn
-from torchmetrics import Metric
 from torchmetrics.functional.image.lpips import _NoTrainLpips
 
 from ..weights import load_state_dict, resolve_weights
 from .inputs import drawing_to_unit_rgb, full_precision
+from .mean import FrozenNetMean
 
 
 def build_lpips_net(alexnet_state: Mapping[str, Tensor]) -> nn.Module:
@@ -48,7 +47,7 @@ def load_lpips_net(alexnet_path: str | os.PathLike | None = None) -> nn.Module:
     return build_lpips_net(load_state_dict(resolve_weights("alexnet", alexnet_path)))
 
 
-class DrawingLPIPS(Metric):
+class DrawingLPIPS(FrozenNetMean):
     """Mean LPIPS between generated and target drawings of the same photos; lower is better.
 
     Drawings go in as produced, ``(B, 1, H, W)`` in [-1, 1], converted once by :func:`drawing_to_unit_rgb`.
@@ -62,20 +61,11 @@ class DrawingLPIPS(Metric):
     """
 
     higher_is_better = False
-    is_differentiable = False
-    full_state_update = False
 
     def __init__(self, net: nn.Module | None = None, alexnet_path: str | os.PathLike | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.net = net if net is not None else load_lpips_net(alexnet_path)
-        self.add_state("total", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("count", default=torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
-
-    def train(self, mode: bool = True) -> Metric:
-        super().train(mode)
-        self.net.eval()  # a frozen measuring network: no dropout, no BatchNorm statistics updates
-        return self
 
     def update(self, pred: Tensor, target: Tensor) -> None:
         """Add pairs: ``pred`` and ``target`` both ``(B, 1, H, W)`` in [-1, 1]."""
@@ -85,8 +75,5 @@ class DrawingLPIPS(Metric):
         pred, target = drawing_to_unit_rgb(pred), drawing_to_unit_rgb(target)
         with full_precision(pred.device):
             distances = self.net(pred, target, normalize=True).reshape(-1)
-        self.total += distances.double().sum()
-        self.count += distances.numel()
+        self._add(distances)
 
-    def compute(self) -> Tensor:
-        return (self.total / self.count).float()

@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import torch
 from torch import Tensor, nn
-from torchmetrics import Metric
 
 from ..nets.quality import load_quality_net
 from .inputs import full_precision
+from .mean import FrozenNetMean
 
 
-class QualityScore(Metric):
+class QualityScore(FrozenNetMean):
     """Mean score of a trained quality regressor over all drawings seen; higher is better.
 
     Args:
@@ -29,20 +28,11 @@ class QualityScore(Metric):
     """
 
     higher_is_better = True
-    is_differentiable = False
-    full_state_update = False
 
     def __init__(self, net: nn.Module | None = None, quality_path: str | os.PathLike | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.net = (net if net is not None else load_quality_net(quality_path)).eval().requires_grad_(False)
-        self.add_state("total", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("count", default=torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
-
-    def train(self, mode: bool = True) -> Metric:
-        super().train(mode)
-        self.net.eval()  # a frozen measuring network: no dropout, no BatchNorm statistics updates
-        return self
 
     def update(self, drawings: Tensor) -> None:
         """Score ``(B, 1, H, W)`` drawings in [-1, 1]."""
@@ -50,8 +40,5 @@ class QualityScore(Metric):
             raise ValueError(f"drawings must be (B, 1, H, W) in [-1, 1], got {tuple(drawings.shape)}")
         with full_precision(drawings.device):
             scores = self.net(drawings.float())
-        self.total += scores.double().sum()
-        self.count += scores.numel()
+        self._add(scores)
 
-    def compute(self) -> Tensor:
-        return (self.total / self.count).float()
