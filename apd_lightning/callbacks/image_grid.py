@@ -35,8 +35,9 @@ def log_image(trainer: L.Trainer, key: str, image: Tensor, step: int) -> None:
         elif hasattr(getattr(logger, "experiment", None), "add_image"):  # TensorBoard
             logger.experiment.add_image(key, image, global_step=step)
             sent = True
-    if not sent:
-        folder = Path(trainer.log_dir or trainer.default_root_dir) / "samples"
+    if not sent:  # not trainer.log_dir: it broadcasts, and under DDP only rank 0 gets here
+        first = trainer.loggers[0] if trainer.loggers else None
+        folder = Path(getattr(first, "log_dir", None) or trainer.default_root_dir) / "samples"
         folder.mkdir(parents=True, exist_ok=True)
         save_image(image, folder / f"{key.replace('/', '_')}_{step:07d}.png")
 
