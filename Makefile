@@ -16,6 +16,7 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
 	$(PY) -m pip install --quiet -e ".[faces,dev]"
+	$(PY) -m ipykernel install --sys-prefix --name apd-lightning --display-name "apd_lightning (.venv)"
 
 install: $(PY)
 

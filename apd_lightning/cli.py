@@ -12,7 +12,6 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
@@ -91,16 +90,13 @@ def _lightning_cli(argv: Sequence[str] | None) -> None:
     from .callbacks.prediction_writer import DrawingWriter
 
     class LoggerSaveConfigCallback(SaveConfigCallback):
-        """Saves the resolved config to the log dir and, for W&B, into the run's config and files."""
+        """Saves the resolved config to the log dir and, for W&B, into the run's config (key ``cli``)."""
 
         def save_config(self, trainer, pl_module, stage) -> None:
             for logger in trainer.loggers:
                 if isinstance(logger, WandbLogger):
                     resolved = yaml.safe_load(self.parser.dump(self.config, skip_none=False))
                     logger.experiment.config.update({"cli": resolved}, allow_val_change=True)
-                    path = Path(trainer.log_dir or ".") / self.config_filename
-                    if path.is_file():
-                        logger.experiment.save(str(path), base_path=str(path.parent), policy="now")
 
     class APDLightningCLI(LightningCLI):
         """LightningCLI whose nets follow ``data.image_size`` and whose ``predict`` writes PNG files."""
@@ -152,5 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         known = ", ".join([*TRAINER_COMMANDS, *EXTRA_COMMANDS])
         print(f"unknown command {words[0]!r}; choose one of: {known}", file=sys.stderr)
         return 2
-    _lightning_cli(None if argv is None else words)
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+    try:
+        _lightning_cli(None if argv is None else words)
+    except SIGTERMException:  # pre-empted (checkpoint saved): 128 + SIGTERM tells the scheduler to restart the job
+        return 143
     return 0

@@ -8,3 +8,8 @@ __all__ = ["DrawingWriter", "ImageGridLogger", "drawing_grid"]
 from .validation_metrics import ValidationMetrics  # noqa: E402
 
 __all__ += ["ValidationMetrics"]
+
+# fault tolerance: atomic writes, a checkpoint on SIGTERM, exact resume (registered by default by the CLI)
+from .faults import AtomicCheckpointIO, PreemptionCheckpoint, RandomStateCheckpoint  # noqa: E402
+
+__all__ += ["AtomicCheckpointIO", "PreemptionCheckpoint", "RandomStateCheckpoint"]

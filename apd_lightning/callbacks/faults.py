@@ -27,7 +27,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     """Writes each checkpoint to a temporary file beside the target, then ``os.replace`` s it into place.
 
     A crash, a kill or a full disk while writing leaves the previous checkpoint untouched (Lightning's own
-    writer truncates the target first). Loading defaults to ``torch.load(weights_only=True)``.
+    writer truncates the target first). Loading always uses ``torch.load(weights_only=True)``.
     """
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options: Any | None = None) -> None:
@@ -46,8 +46,11 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             temporary.unlink(missing_ok=True)
 
     def load_checkpoint(self, path, map_location: Any | None = None, weights_only: bool | None = None):
+        if weights_only is False:
+            raise ValueError(f"{type(self).__name__} loads checkpoints with weights_only=True only (they hold "
+                             "tensors and plain Python values); got weights_only=False")
         kwargs = {} if map_location is None else {"map_location": map_location}
-        return super().load_checkpoint(path, weights_only=True if weights_only is None else weights_only, **kwargs)
+        return super().load_checkpoint(path, weights_only=True, **kwargs)
 
 
 def last_checkpoint_path(trainer: L.Trainer) -> Path:
@@ -55,7 +58,7 @@ def last_checkpoint_path(trainer: L.Trainer) -> Path:
     ``<default_root_dir>/checkpoints/last.ckpt``."""
     callback = trainer.checkpoint_callback
     if isinstance(callback, ModelCheckpoint) and callback.dirpath:
-        return Path(callback.dirpath) / f"{callback.CHECKPOINT_NAME_LAST}{callback.FILE_EXTENSION}"
+        return Path(os.path.join(callback.dirpath, f"{callback.CHECKPOINT_NAME_LAST}{callback.FILE_EXTENSION}"))
     return Path(trainer.default_root_dir) / "checkpoints" / "last.ckpt"
 
 
@@ -101,7 +104,9 @@ class PreemptionCheckpoint(L.Callback):
 
     def _save(self, trainer: L.Trainer) -> None:
         path = last_checkpoint_path(trainer)
-        trainer.save_checkpoint(path)
+        if isinstance(trainer.checkpoint_callback, ModelCheckpoint):  # so that it overwrites, not adds last-v1
+            trainer.checkpoint_callback.last_model_path = str(path)
+        trainer.save_checkpoint(path, weights_only=False)
         self.saved_to = path
         rank_zero_info(f"pre-empted: saved {path} at global step {trainer.global_step}; resume with "
                        "`fit ... --ckpt_path last`")
@@ -184,7 +189,8 @@ def restore_random_state(trainer: L.Trainer, state: dict[str, Any]) -> None:
     np.random.set_state(numpy_state)
     torch.set_rng_state(state["torch"])
     if "torch.cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["torch.cuda"])
+        for index, cuda_state in enumerate(state["torch.cuda"][: torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(cuda_state, index)
     dataset = _train_dataset(trainer)
     if dataset is not None and "train_dataset" in state:
         if callable(getattr(dataset, "_seed", None)):

@@ -33,7 +33,8 @@ class APDrawingGAN(L.LightningModule):
     detached fake, then the generators step with the discriminators frozen. The distance-transform loss
     differs from the original on purpose: the generated drawing's distance maps come from a differentiable
     distance transform (exact and truncated by default, or Kornia's) instead of frozen auxiliary U-Nets, and
-    the generated→real term has a gradient.
+    the generated→real term has a gradient. Under DDP use ``strategy: ddp_find_unused_parameters_true``: each
+    of the two backward passes of a step reaches one optimizer's networks only.
 
     Args:
         generator: the hierarchical generator.

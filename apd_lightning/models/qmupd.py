@@ -139,7 +139,8 @@ class QMUPD(L.LightningModule):
     Per step: the generators step (discriminators frozen), then the five discriminators step on samples from
     one shared history pool. The frozen auxiliaries are built in ``setup("fit")`` (a missing file stops
     ``fit`` there) and are excluded from optimizers and checkpoints; ``predict`` and ``validate`` never need
-    them.
+    them. The pool is saved in checkpoints, for an exact resume. Under DDP use
+    ``strategy: ddp_find_unused_parameters_true``: each backward pass reaches one optimizer's networks only.
 
     Args:
         generator: style generator G (photo, style → drawing).

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import signal
 from pathlib import Path
 
 import lightning as L
@@ -33,6 +31,8 @@ class DumpWeights(L.Callback):
             "rank": trainer.global_rank, "world_size": trainer.world_size, "global_step": trainer.global_step,
             "digest": digest.hexdigest(), "names": self.names, "batch_sizes": self.batch_sizes,
             "metrics": {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1},
+            "checkpoint_io": type(trainer.strategy.checkpoint_io).__name__,
+            "callbacks": [type(c).__name__ for c in trainer.callbacks],
         }
         path = Path(trainer.default_root_dir) / f"weights_rank{trainer.global_rank}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,17 +47,6 @@ class Heartbeat(L.Callback):
         path = Path(trainer.default_root_dir) / "heartbeat.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(str(trainer.global_step))
-
-
-class SelfTerminate(L.Callback):
-    """Sends SIGTERM to this process at the start of the batch where ``global_step`` reaches ``at_step``."""
-
-    def __init__(self, at_step: int = 4) -> None:
-        self.at_step = at_step
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        if trainer.global_step == self.at_step:
-            os.kill(os.getpid(), signal.SIGTERM)
 
 
 class PoisonLoss(L.Callback):
