@@ -15,6 +15,7 @@ from ..losses.chamfer import chamfer_loss, dt_function
 from ..metrics.chamfer import ChamferDistance
 from ..nets.hierarchical import APDrawingDiscriminators, GeneratorOutput, HierarchicalGenerator
 from ..ops.face_parts import BOX_PARTS, FacePart, region_image
+from .gan_steps import backward_step, log_train_losses
 from .schedules import linear_decay_lambda
 
 
@@ -131,28 +132,13 @@ class APDrawingGAN(L.LightningModule):
         g_opt, d_opt = self.optimizers()
         output = self.generator(batch.photo, batch.landmarks, batch.background_mask)
 
-        self.toggle_optimizer(d_opt)
-        d_losses = self.discriminator_loss(batch, output.drawing.detach(), output.layout)
-        d_opt.zero_grad(set_to_none=True)
-        self.manual_backward(d_losses["d_total"])
-        d_opt.step()
-        self.untoggle_optimizer(d_opt)
-
-        self.toggle_optimizer(g_opt)
-        g_losses = self.generator_loss(batch, output)
-        g_opt.zero_grad(set_to_none=True)
-        self.manual_backward(g_losses["g_total"])
-        g_opt.step()
-        self.untoggle_optimizer(g_opt)
-
-        losses = {**d_losses, **g_losses}
-        for key, value in losses.items():
-            if not torch.isfinite(value):
-                raise FloatingPointError(f"loss {key} is {value.item()} at global step {self.global_step}")
-        self.log_dict({f"train/{k}": v.detach() for k, v in losses.items()}, prog_bar=False,
-                      batch_size=len(batch))
-        self.log("train/g", g_losses["g_total"].detach(), prog_bar=True, batch_size=len(batch))
-        self.log("train/d", d_losses["d_total"].detach(), prog_bar=True, batch_size=len(batch))
+        with self.toggled_optimizer(d_opt):  # D step on the detached fake
+            d_losses = self.discriminator_loss(batch, output.drawing.detach(), output.layout)
+            backward_step(self, d_opt, d_losses["d_total"])
+        with self.toggled_optimizer(g_opt):  # then G, with the discriminators frozen
+            g_losses = self.generator_loss(batch, output)
+            backward_step(self, g_opt, g_losses["g_total"])
+        log_train_losses(self, g_losses, d_losses, len(batch))
         return {"loss": g_losses["g_total"].detach(), "fake_drawing": output.drawing.detach()}
 
     def on_train_epoch_end(self) -> None:

@@ -25,6 +25,7 @@ from ..losses.style import style_classification_loss
 from ..losses.truncation import TRUNCATION_SCALE, truncate
 from ..nets.qmupd_discriminators import QMUPDDiscriminators
 from ..nets.resnet import ResnetGenerator, StyleGenerator
+from .gan_steps import backward_step, log_train_losses
 from .image_pool import ImagePool
 from .schedules import linear_decay_lambda
 
@@ -331,30 +332,16 @@ class QMUPD(L.LightningModule):
     def training_step(self, batch: UnpairedBatch, batch_idx: int) -> dict[str, Tensor]:
         g_opt, d_opt = self.optimizers()
 
-        self.toggle_optimizer(g_opt)
-        out = self.cycle(batch)
-        g_losses = self.generator_loss(batch, out)
-        g_opt.zero_grad(set_to_none=True)
-        self.manual_backward(g_losses["g_total"])
-        g_opt.step()
-        self.untoggle_optimizer(g_opt)
-
+        with self.toggled_optimizer(g_opt):  # G step first, as the reference
+            out = self.cycle(batch)
+            g_losses = self.generator_loss(batch, out)
+            backward_step(self, g_opt, g_losses["g_total"])
         # one pool query per step, shared by all discriminators
         pooled = self.pool.query(out.fake_drawing, batch.photo_masks, batch.style, out.fake_photo)
-        self.toggle_optimizer(d_opt)
-        d_losses = self.discriminator_loss(batch, *pooled)
-        d_opt.zero_grad(set_to_none=True)
-        self.manual_backward(d_losses["d_total"])
-        d_opt.step()
-        self.untoggle_optimizer(d_opt)
-
-        losses = {**g_losses, **d_losses}
-        for key, value in losses.items():
-            if not torch.isfinite(value):
-                raise FloatingPointError(f"loss {key} is {value.item()} at global step {self.global_step}")
-        self.log_dict({f"train/{k}": v.detach() for k, v in losses.items()}, batch_size=len(batch))
-        self.log("train/g", g_losses["g_total"].detach(), prog_bar=True, batch_size=len(batch))
-        self.log("train/d", d_losses["d_total"].detach(), prog_bar=True, batch_size=len(batch))
+        with self.toggled_optimizer(d_opt):
+            d_losses = self.discriminator_loss(batch, *pooled)
+            backward_step(self, d_opt, d_losses["d_total"])
+        log_train_losses(self, g_losses, d_losses, len(batch))
         return {"loss": g_losses["g_total"].detach(), "fake_drawing": out.fake_drawing.detach()}
 
     def on_train_epoch_end(self) -> None:

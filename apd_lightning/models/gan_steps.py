@@ -1,0 +1,30 @@
+"""Pieces of a manual-optimization GAN step shared by the LightningModules."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+from torch import Tensor
+
+
+def backward_step(module: L.LightningModule, optimizer, loss: Tensor) -> None:
+    """Zero the optimizer's gradients, back-propagate ``loss`` (Lightning's precision/strategy aware), step."""
+    optimizer.zero_grad(set_to_none=True)
+    module.manual_backward(loss)
+    optimizer.step()
+
+
+def log_train_losses(module: L.LightningModule, g_losses: dict[str, Tensor], d_losses: dict[str, Tensor],
+                     batch_size: int) -> None:
+    """Stop on a non-finite loss (naming it and the step), then log every term as ``train/<name>``.
+
+    Raises:
+        FloatingPointError: a loss is NaN or infinite.
+    """
+    losses = {**g_losses, **d_losses}
+    for key, value in losses.items():
+        if not torch.isfinite(value):
+            raise FloatingPointError(f"loss {key} is {value.item()} at global step {module.global_step}")
+    module.log_dict({f"train/{k}": v.detach() for k, v in losses.items()}, batch_size=batch_size)
+    module.log("train/g", g_losses["g_total"].detach(), prog_bar=True, batch_size=batch_size)
+    module.log("train/d", d_losses["d_total"].detach(), prog_bar=True, batch_size=batch_size)
