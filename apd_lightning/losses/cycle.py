@@ -113,6 +113,12 @@ def build_lpips(alexnet_path: str | os.PathLike | None = None, lpips_path: str |
     if not random_init:
         backbone = alexnet_to_lpips(load_state_dict(resolve_weights("alexnet", alexnet_path)))
     lin_weights = None if lpips_path is None else str(resolve_weights("lpips_alex", lpips_path))
+    if lin_weights is not None:  # torchmetrics loads this file non-strictly: check its names and shapes first
+        from ..convert import check_official, lpips_layout, read_weights
+
+        problems = check_official(lpips_layout(), "lpips", read_weights(lin_weights), lin_weights)
+        if problems:
+            raise ValueError(f"{lin_weights} is not an LPIPS v0.1 AlexNet linear-layer file:\n" + "\n".join(problems))
     net = _NoTrainLpips(pretrained=True, net="alex", pnet_rand=True, model_path=lin_weights)
     if backbone is not None:
         missing, unexpected = net.load_state_dict(backbone, strict=False)

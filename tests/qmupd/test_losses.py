@@ -150,3 +150,19 @@ def test_pool_of_size_zero_is_a_pass_through_and_batch_sizes_must_match():
     assert torch.equal(out, x) and not out.requires_grad
     with pytest.raises(ValueError, match="batch size"):
         ImagePool(2).query(torch.zeros(2, 1), torch.zeros(3, 1))
+
+
+def test_lpips_linear_layer_file_is_checked_before_the_non_strict_load(tmp_path):
+    import pathlib
+
+    import torchmetrics
+
+    from apd_lightning.losses.cycle import build_lpips
+
+    shipped = pathlib.Path(torchmetrics.__file__).parent / "functional/image/lpips_models/alex.pth"
+    assert build_lpips(lpips_path=shipped, random_init=True) is not None
+    bad = tmp_path / "alex.pth"
+    torch.save({"lin0.model.1.weight": torch.zeros(1, 64, 1, 1)}, bad)
+    with pytest.raises(ValueError, match="not an LPIPS v0.1 AlexNet linear-layer file") as info:
+        build_lpips(lpips_path=bad, random_init=True)
+    assert "lin1.model.1.weight" in str(info.value)
