@@ -59,3 +59,20 @@ def demo_root(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     make_demo_data(out, size=64, count=16, seed=0, progress=False)
     return out
+
+
+_OUTPUT_FOLDERS = ("demo_output", "runs", "outputs", "lightning_logs", "wandb")
+
+
+def _repository_outputs() -> dict[str, float]:
+    return {str(p): p.stat().st_mtime for folder in _OUTPUT_FOLDERS for p in (ROOT / folder).rglob("*")
+            if p.is_file()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tests_leave_the_repository_alone():
+    """Fail the session if a test wrote training outputs into the repository (e.g. a relative checkpoint dir)."""
+    before = _repository_outputs()
+    yield
+    changed = sorted(path for path, mtime in _repository_outputs().items() if before.get(path) != mtime)
+    assert not changed, f"tests wrote into the repository: {changed[:5]}"

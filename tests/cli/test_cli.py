@@ -54,11 +54,13 @@ def test_paper_config_has_the_paper_settings(capsys):
     assert model["lr"] == 2e-4 and model["betas"] == [0.5, 0.999] and cfg["trainer"]["max_epochs"] == 300
 
 
-def test_fast_dev_run_fit_through_the_cli(demo_root, tmp_path):
+def test_fast_dev_run_fit_through_the_cli(demo_root, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the demo overlay checkpoints to demo_output/, relative to here
     main(["fit", *_apd(demo_root), "--trainer.fast_dev_run", "2", "--trainer.default_root_dir", str(tmp_path)])
 
 
-def test_image_size_follows_the_data(demo_root, tmp_path):
+def test_image_size_follows_the_data(demo_root, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     # data.image_size 64 is passed on to the nets (the paper config says 512): a mismatch would fail here
     main(["validate", *_apd(demo_root), "--trainer.limit_val_batches", "1",
           "--trainer.default_root_dir", str(tmp_path)])
