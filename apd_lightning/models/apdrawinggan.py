@@ -15,7 +15,7 @@ from ..losses.chamfer import chamfer_loss, dt_function
 from ..metrics.chamfer import ChamferDistance
 from ..nets.hierarchical import APDrawingDiscriminators, GeneratorOutput, HierarchicalGenerator
 from ..ops.face_parts import BOX_PARTS, FacePart, region_image
-from .gan_steps import backward_step, log_train_losses
+from .gan_steps import adam, backward_step, log_train_losses
 from .schedules import linear_decay_lambda
 
 
@@ -178,8 +178,8 @@ class APDrawingGAN(L.LightningModule):
 
     def configure_optimizers(self):
         hp = self.hparams
-        g_opt = torch.optim.Adam(self.generator.parameters(), lr=hp.lr, betas=tuple(hp.betas))
-        d_opt = torch.optim.Adam(self.discriminators.parameters(), lr=hp.lr, betas=tuple(hp.betas))
+        g_opt = adam(self.generator.parameters(), hp.lr, hp.betas)
+        d_opt = adam(self.discriminators.parameters(), hp.lr, hp.betas)
         rule = linear_decay_lambda(hp.lr_constant_epochs, hp.lr_decay_epochs)
         schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, rule) for opt in (g_opt, d_opt)]
         return [g_opt, d_opt], schedulers

@@ -7,6 +7,11 @@ import torch
 from torch import Tensor
 
 
+def adam(params, lr: float, betas) -> torch.optim.Adam:
+    """Adam with torch's fused kernel (one pass over all parameters per step; CPU and CUDA)."""
+    return torch.optim.Adam(params, lr=lr, betas=tuple(betas), fused=True)
+
+
 def backward_step(module: L.LightningModule, optimizer, loss: Tensor) -> None:
     """Zero the optimizer's gradients, back-propagate ``loss`` (Lightning's precision/strategy aware), step."""
     optimizer.zero_grad(set_to_none=True)

@@ -25,7 +25,7 @@ from ..losses.style import style_classification_loss
 from ..losses.truncation import TRUNCATION_SCALE, truncate
 from ..nets.qmupd_discriminators import QMUPDDiscriminators
 from ..nets.resnet import ResnetGenerator, StyleGenerator
-from .gan_steps import backward_step, log_train_losses
+from .gan_steps import adam, backward_step, log_train_losses
 from .image_pool import ImagePool
 from .schedules import linear_decay_lambda
 
@@ -382,8 +382,8 @@ class QMUPD(L.LightningModule):
     def configure_optimizers(self):
         hp = self.hparams
         generators = [*self.generator.parameters(), *self.reverse_generator.parameters()]
-        g_opt = torch.optim.Adam(generators, lr=hp.lr, betas=tuple(hp.betas))
-        d_opt = torch.optim.Adam(self.discriminators.parameters(), lr=hp.lr, betas=tuple(hp.betas))
+        g_opt = adam(generators, hp.lr, hp.betas)
+        d_opt = adam(self.discriminators.parameters(), hp.lr, hp.betas)
         rule = linear_decay_lambda(hp.lr_constant_epochs, hp.lr_decay_epochs)
         schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, rule) for opt in (g_opt, d_opt)]
         return [g_opt, d_opt], schedulers

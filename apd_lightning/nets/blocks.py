@@ -1,10 +1,11 @@
-"""Shared building blocks: norm-layer aliases, weight init, residual block."""
+"""Shared building blocks: norm-layer aliases, weight init, residual block, fast dropout."""
 
 from __future__ import annotations
 
 import functools
 
-from torch import nn
+import torch
+from torch import Tensor, nn
 
 NORM_LAYERS: dict[str, type[nn.Module] | functools.partial] = {
     "batch": nn.BatchNorm2d,
@@ -42,6 +43,66 @@ def init_weights(module: nn.Module, std: float = 0.02) -> nn.Module:
     return module
 
 
+class Dropout(nn.Dropout):
+    """Element-wise dropout with a cheaper mask than ``nn.Dropout`` and the same distribution.
+
+    At p = 0.5 (the only rate the papers use) the keep mask is a uniform random bit per element
+    (``bool.random_()``), several times faster on CPU than ``bernoulli_`` (35 ms instead of 200 ms for a
+    64×512×512 map); other rates compare uniform floats. Kept values are scaled by ``1 / (1 - p)``; eval mode is
+    the identity. The masks differ from ``nn.Dropout``'s for the same seed; set ``reference_rng = True`` to
+    draw them exactly as ``nn.Dropout`` does (same-seed parity with the original code).
+
+    Shape:
+        any; the output has the input's shape, dtype and memory format.
+    """
+
+    reference_rng: bool = False
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if self.reference_rng or self.p == 1 or self.inplace:
+            return super().forward(x)
+        if self.p == 0.5:
+            keep = torch.empty_like(x, dtype=torch.bool).random_()
+        else:
+            keep = torch.rand_like(x) >= self.p
+        return x * keep.to(x.dtype).mul_(1.0 / (1.0 - self.p))
+
+
+class ReflectionPad2d(nn.ReflectionPad2d):
+    """``nn.ReflectionPad2d`` that keeps its input's dtype under autocast.
+
+    Autocast runs reflection padding in float32, so under ``bf16-mixed`` every padded convolution would convert
+    its activations to float32 and back (two extra passes over a 64×512×512 map in APDrawingGAN's fusion net).
+    Padding only moves values, so the lower precision loses nothing.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        with torch.autocast(x.device.type, enabled=False):
+            return super().forward(x)
+
+
+class _ContiguousGrad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: Tensor) -> Tensor:
+        ctx.channels_last = x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        return grad.contiguous(memory_format=torch.channels_last if ctx.channels_last else torch.contiguous_format)
+
+
+def contiguous_grad(x: Tensor) -> Tensor:
+    """Identity whose backward makes the incoming gradient dense in ``x``'s memory format.
+
+    The gradient of a channel concatenation reaches each input as a strided slice; norm-layer backward
+    kernels on such a slice run about 10× slower on CPU than on a dense copy (which costs ~1 ms).
+    """
+    return _ContiguousGrad.apply(x) if x.requires_grad else x
+
+
 class ResnetBlock(nn.Module):
     """Two reflect-padded 3×3 convs with norm and an identity skip (CycleGAN / pix2pix ResNet block).
 
@@ -53,14 +114,14 @@ class ResnetBlock(nn.Module):
         super().__init__()
         bias = uses_bias(norm_layer)
         layers: list[nn.Module] = [
-            nn.ReflectionPad2d(1),
+            ReflectionPad2d(1),
             nn.Conv2d(channels, channels, 3, bias=bias),
             norm_layer(channels),
             nn.ReLU(True),
         ]
         if dropout > 0:
-            layers.append(nn.Dropout(dropout))
-        layers += [nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), norm_layer(channels)]
+            layers.append(Dropout(dropout))
+        layers += [ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), norm_layer(channels)]
         self.conv_block = nn.Sequential(*layers)
 
     def forward(self, x):

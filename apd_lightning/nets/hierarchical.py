@@ -18,7 +18,7 @@ from ..ops.face_parts import (
     part_boxes,
     region_image,
 )
-from .blocks import ResnetBlock, init_weights, resolve_norm, uses_bias
+from .blocks import ReflectionPad2d, ResnetBlock, init_weights, resolve_norm, uses_bias
 from .discriminators import PatchDiscriminator
 from .unet import UNetGenerator
 
@@ -34,13 +34,13 @@ class FusionNet(nn.Module):
         super().__init__()
         norm = resolve_norm(norm_layer)
         layers: list[nn.Module] = [
-            nn.ReflectionPad2d(3),
+            ReflectionPad2d(3),
             nn.Conv2d(2, channels, 7, bias=uses_bias(norm)),
             norm(channels),
             nn.ReLU(True),
         ]
         layers += [ResnetBlock(channels, norm, 0.5 if dropout else 0.0) for _ in range(num_blocks)]
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(channels, 1, 7), nn.Tanh()]
+        layers += [ReflectionPad2d(3), nn.Conv2d(channels, 1, 7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
         init_weights(self)
 

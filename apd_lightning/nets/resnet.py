@@ -9,12 +9,12 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .blocks import ResnetBlock, init_weights, resolve_norm, uses_bias
+from .blocks import ReflectionPad2d, ResnetBlock, init_weights, resolve_norm, uses_bias
 
 
 def _encoder(in_channels: int, base_channels: int, norm, bias: bool) -> list[nn.Module]:
     """Reflect-pad 3, conv7, then two stride-2 conv3 (channels ×2 each), each with norm and ReLU."""
-    layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, base_channels, 7, bias=bias),
+    layers: list[nn.Module] = [ReflectionPad2d(3), nn.Conv2d(in_channels, base_channels, 7, bias=bias),
                                norm(base_channels), nn.ReLU(True)]
     for i in range(2):
         channels = base_channels * 2**i
@@ -30,7 +30,7 @@ def _decoder(base_channels: int, out_channels: int, norm, bias: bool) -> list[nn
         channels = base_channels * 2**i
         layers += [nn.ConvTranspose2d(channels, channels // 2, 3, stride=2, padding=1, output_padding=1,
                                       bias=bias), norm(channels // 2), nn.ReLU(True)]
-    layers += [nn.ReflectionPad2d(3), nn.Conv2d(base_channels, out_channels, 7), nn.Tanh()]
+    layers += [ReflectionPad2d(3), nn.Conv2d(base_channels, out_channels, 7), nn.Tanh()]
     return layers
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .blocks import init_weights, resolve_norm, uses_bias
+from .blocks import Dropout, contiguous_grad, init_weights, resolve_norm, uses_bias
 
 
 class UNetBlock(nn.Module):
@@ -38,14 +38,14 @@ class UNetBlock(nn.Module):
             up += [nn.ConvTranspose2d(up_in, outer_channels, 4, stride=2, padding=1, bias=bias),
                    norm_layer(outer_channels)]
             if dropout:
-                up.append(nn.Dropout(0.5))
+                up.append(Dropout(0.5))
         self.down = nn.Sequential(*down)
         self.submodule = submodule if submodule is not None else nn.Identity()
         self.up = nn.Sequential(*up)
 
     def forward(self, x: Tensor) -> Tensor:
         y = self.up(self.submodule(self.down(x)))
-        return y if self.outermost else torch.cat([x, y], dim=1)
+        return y if self.outermost else torch.cat([contiguous_grad(x), contiguous_grad(y)], dim=1)
 
 
 class UNetGenerator(nn.Module):

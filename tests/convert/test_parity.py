@@ -8,6 +8,7 @@ from torch import nn
 
 from apd_lightning import convert
 from apd_lightning.nets import APDrawingDiscriminators, StyleDiscriminator
+from apd_lightning.nets.blocks import Dropout
 
 from . import cases
 from .helpers import FIXTURES, fill_plausible
@@ -76,7 +77,9 @@ def test_apdrawinggan_generator_train_mode_batch_statistics_match(apd_pair, apd_
 
 @pytest.mark.parametrize(("official", "ours", "channels"),
                          [("G", "global_net", 3), ("GLHair", "part_nets.hair", 3), ("GCombine", "fusion", 2)])
-def test_apdrawinggan_dropout_nets_match_in_train_mode_with_the_same_seed(apd_pair, official, ours, channels):
+def test_apdrawinggan_dropout_nets_match_in_train_mode_with_the_same_seed(apd_pair, official, ours, channels,
+                                                                        monkeypatch):
+    monkeypatch.setattr(Dropout, "reference_rng", True)  # draw the masks as nn.Dropout does
     reference, generator = apd_pair
     ref_net, our_net = getattr(reference, official).train(), generator.get_submodule(ours).train()
     x = torch.rand(1, channels, 512, 512, generator=torch.Generator().manual_seed(5)) * 2 - 1

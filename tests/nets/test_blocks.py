@@ -1,0 +1,69 @@
+"""The speed-motivated building blocks behave like the torch modules they replace."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from apd_lightning.nets.blocks import Dropout, ReflectionPad2d, contiguous_grad
+
+
+@pytest.mark.parametrize("p", [0.5, 0.3])
+def test_dropout_keeps_the_right_fraction_scales_and_masks_the_gradient(p):
+    torch.manual_seed(0)
+    dropout = Dropout(p).train()
+    x = torch.ones(1, 8, 64, 64, requires_grad=True)
+    y = dropout(x)
+    kept = y != 0
+    assert kept.float().mean().item() == pytest.approx(1 - p, abs=0.02)
+    torch.testing.assert_close(y[kept], torch.full_like(y[kept], 1 / (1 - p)))
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, kept.float() / (1 - p))  # the same mask scales the gradient
+    assert y.mean().item() == pytest.approx(1.0, abs=0.05)  # expectation preserved
+
+
+def test_dropout_is_identity_in_eval_mode_and_keeps_dtype_and_memory_format():
+    x = torch.randn(1, 4, 16, 16).to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
+    assert Dropout(0.5).eval()(x) is x
+    y = Dropout(0.5).train()(x)
+    assert y.dtype == torch.bfloat16 and y.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(y[y != 0], x[y != 0] * 2)
+
+
+def test_dropout_reference_rng_draws_nn_dropout_masks(monkeypatch):
+    monkeypatch.setattr(Dropout, "reference_rng", True)
+    x = torch.randn(2, 3, 32, 32)
+    torch.manual_seed(3)
+    expected = nn.Dropout(0.5).train()(x)
+    torch.manual_seed(3)
+    assert torch.equal(Dropout(0.5).train()(x), expected)
+
+
+def test_reflection_pad_keeps_bf16_under_autocast_and_matches_torch():
+    x = torch.randn(1, 3, 8, 8).to(torch.bfloat16)
+    with torch.autocast("cpu", torch.bfloat16):
+        assert nn.ReflectionPad2d(2)(x).dtype == torch.float32  # what torch's autocast does
+        y = ReflectionPad2d(2)(x)
+    assert y.dtype == torch.bfloat16
+    assert torch.equal(y.float(), nn.ReflectionPad2d(2)(x.float()))
+
+
+def _grad_reaching(x, wrap):
+    seen = {}
+    x.register_hook(lambda g: seen.setdefault("grad", g))
+    other = torch.zeros_like(x)
+    z = torch.cat([wrap(x), other], dim=1)  # x gets a channel slice of z's gradient
+    g = torch.arange(z.numel(), dtype=torch.float32).view(z.shape).contiguous(memory_format=torch.channels_last)
+    z.backward(g)
+    return seen["grad"], g[:, : x.shape[1]]
+
+
+def test_contiguous_grad_is_identity_and_densifies_the_gradient():
+    x = torch.randn(1, 4, 8, 8).contiguous(memory_format=torch.channels_last).requires_grad_()
+    assert torch.equal(contiguous_grad(x), x)
+    plain, _ = _grad_reaching(x.detach().clone().requires_grad_(), lambda t: t)
+    assert not plain.is_contiguous(memory_format=torch.channels_last)  # what the wrapper is for
+    grad, expected = _grad_reaching(x, contiguous_grad)
+    assert grad.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(grad, expected)
