@@ -141,6 +141,9 @@ def _lightning_cli(argv: Sequence[str] | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m apd_lightning`` and the ``apd-lightning`` script."""
+    from .runtime import keep_freed_memory
+
+    keep_freed_memory()
     words = list(sys.argv[1:] if argv is None else argv)
     if words and words[0] in EXTRA_COMMANDS:
         return int(_load(EXTRA_COMMANDS[words[0]])(words[1:]) or 0)

@@ -115,6 +115,7 @@ def predict_case(spec: dict[str, Any], repeats: int, device: str, data_dir: Path
     prefix = spec["name"].removesuffix("_predict")
     _import_model(prefix)
     model = build_model(MODELS[prefix], spec["size"], **_model_overrides(prefix)).to(device).eval()
+    model.on_predict_start()  # what the Trainer calls first (channels-last weights, inference norm mode)
     datamodule = build_datamodule(MODELS[prefix], _root(prefix, data_dir), spec["size"])
     datamodule.setup("predict")
     batch = next(iter(datamodule.predict_dataloader()))

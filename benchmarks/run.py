@@ -75,6 +75,9 @@ def plan(names: list[str], quick: bool) -> list[dict[str, Any]]:
 
 # ---- child: one row ---------------------------------------------------------------------------------------
 def run_child(spec: dict[str, Any], device: str, threads: int, data_dir: Path) -> dict[str, Any]:
+    from apd_lightning.runtime import keep_freed_memory
+
+    malloc = "keep_freed" if keep_freed_memory() else "default"  # as `python -m apd_lightning` runs
     import torch
 
     torch.set_num_threads(threads)
@@ -94,7 +97,7 @@ def run_child(spec: dict[str, Any], device: str, threads: int, data_dir: Path) -
             measured = cases.sample_load_case(spec, spec["repeats"], device, data_dir)
     except cases.Skip as reason:
         return {**fields, "skipped": str(reason)}
-    return {**fields, **measured, **environment(device), "peak_rss_mb": peak_rss_mb()}
+    return {**fields, **measured, **environment(device), "malloc": malloc, "peak_rss_mb": peak_rss_mb()}
 
 
 def run_in_subprocess(spec: dict[str, Any], args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:

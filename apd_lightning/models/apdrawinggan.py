@@ -15,7 +15,7 @@ from ..losses.chamfer import chamfer_loss, dt_function
 from ..metrics.chamfer import ChamferDistance
 from ..nets.hierarchical import APDrawingDiscriminators, GeneratorOutput, HierarchicalGenerator
 from ..ops.face_parts import BOX_PARTS, FacePart, region_image
-from .gan_steps import adam, backward_step, log_train_losses
+from .gan_steps import ChannelsLastHooks, adam, backward_step, log_train_losses
 from .schedules import linear_decay_lambda
 
 
@@ -27,7 +27,7 @@ def local_output_regions(output: GeneratorOutput) -> dict[FacePart, Tensor]:
     return regions
 
 
-class APDrawingGAN(L.LightningModule):
+class APDrawingGAN(ChannelsLastHooks, L.LightningModule):
     """Paired photo→drawing GAN with a hierarchical generator, global + local discriminators and a DT loss.
 
     One optimizer covers all generators, one all discriminators; per batch the discriminators step on the
@@ -155,21 +155,8 @@ class APDrawingGAN(L.LightningModule):
     def test_step(self, batch: PairedBatch, batch_idx: int) -> None:
         self.validation_step(batch, batch_idx)
 
-    def _use_channels_last(self) -> None:
-        if self.hparams.channels_last:
-            self.to(memory_format=torch.channels_last)
-
-    def on_fit_start(self) -> None:
-        self._use_channels_last()
-
-    def on_validation_start(self) -> None:
-        self._use_channels_last()
-
-    def on_test_start(self) -> None:
-        self._use_channels_last()
-
     def on_predict_start(self) -> None:
-        self._use_channels_last()
+        super().on_predict_start()
         if self.hparams.inference_norm == "train":
             self.generator.train()  # the original never called eval(): batch statistics and dropout
 

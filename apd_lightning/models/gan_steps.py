@@ -7,6 +7,28 @@ import torch
 from torch import Tensor
 
 
+class ChannelsLastHooks:
+    """LightningModule mixin: move weights to channels-last memory format when a loop starts, if
+    ``hparams.channels_last`` (convolutions then produce channels-last activations: faster on CPU, where
+    oneDNN's bf16 kernels run ~3× faster than on channels-first input, and on GPU tensor cores)."""
+
+    def _use_channels_last(self) -> None:
+        if self.hparams.get("channels_last", False):
+            self.to(memory_format=torch.channels_last)
+
+    def on_fit_start(self) -> None:
+        self._use_channels_last()
+
+    def on_validation_start(self) -> None:
+        self._use_channels_last()
+
+    def on_test_start(self) -> None:
+        self._use_channels_last()
+
+    def on_predict_start(self) -> None:
+        self._use_channels_last()
+
+
 def adam(params, lr: float, betas) -> torch.optim.Adam:
     """Adam with torch's fused kernel (one pass over all parameters per step; CPU and CUDA)."""
     return torch.optim.Adam(params, lr=lr, betas=tuple(betas), fused=True)

@@ -25,7 +25,7 @@ from ..losses.style import style_classification_loss
 from ..losses.truncation import TRUNCATION_SCALE, truncate
 from ..nets.qmupd_discriminators import QMUPDDiscriminators
 from ..nets.resnet import ResnetGenerator, StyleGenerator
-from .gan_steps import adam, backward_step, log_train_losses
+from .gan_steps import ChannelsLastHooks, adam, backward_step, log_train_losses
 from .image_pool import ImagePool
 from .schedules import linear_decay_lambda
 
@@ -134,7 +134,7 @@ class CycleOutputs:
     reconstructed_drawing: Tensor  # ỹ = G(x̃, s)
 
 
-class QMUPD(L.LightningModule):
+class QMUPD(ChannelsLastHooks, L.LightningModule):
     """Unpaired, style-controlled photo→drawing GAN with an asymmetric cycle (UPD) and a quality loss (QMUPD).
 
     Per step: the generators step (discriminators frozen), then the five discriminators step on samples from
@@ -179,6 +179,8 @@ class QMUPD(L.LightningModule):
         predict_original_size: resize predicted drawings back to each photo's original size (bicubic).
         styles: shorthand that replaces ``predict_styles``: one-hot style numbers ``"1,2,3"``, vectors
             ``"0.5:0.5:0"`` or ``[[0.5, 0.5, 0]]`` (see :func:`parse_styles`).
+        channels_last: keep weights and activations (auxiliaries included) in channels-last memory format
+            (faster convolutions on CPU, ~3× with ``bf16-mixed``, and on GPU tensor cores). Results are unchanged.
     """
 
     def __init__(
@@ -212,6 +214,7 @@ class QMUPD(L.LightningModule):
         predict_styles: dict[str, list[float]] | None = None,
         predict_original_size: bool = True,
         styles: str | list[list[float]] | None = None,
+        channels_last: bool = True,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
