@@ -106,7 +106,7 @@ class _ContiguousGrad(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor) -> Tensor:
         ctx.channels_last = x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)
-        return x.view_as(x)
+        return x.as_strided(x.shape, x.stride())  # (view_as would restride a size-1 batch dim: cat then picks NCHW)
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> Tensor:

@@ -95,3 +95,10 @@ def test_instance_norm_values_and_gradients_in_any_memory_format(dtype, batch, x
     tol = 1e-5 if dtype == torch.float32 else 5e-2
     torch.testing.assert_close(y.double(), y_ref, atol=tol, rtol=0)
     torch.testing.assert_close(grad.double(), grad_ref, atol=tol * 4, rtol=0)
+
+
+def test_contiguous_grad_keeps_a_single_sample_channels_last_through_cat():
+    x = torch.randn(1, 4, 8, 8).contiguous(memory_format=torch.channels_last).requires_grad_()
+    y = contiguous_grad(x)
+    assert y.stride() == x.stride()
+    assert torch.cat([y, y], dim=1).is_contiguous(memory_format=torch.channels_last)
