@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 from helpers import Stopwatch, build_datamodule, build_model, demo_roots, summary, time_calls
+from torch.utils.flop_counter import FlopCounterMode
 
 # `apd_lightning.ops.distance_transform` is the function; the module holds DEFAULT_BACKEND.
 DT_MODULE = "apd_lightning.ops.distance_transform"
@@ -46,6 +47,12 @@ def dt_case(spec: dict[str, Any], repeats: int, device: str) -> dict[str, Any]:
             image.grad = None
     times = time_calls(step, repeats, warmup=spec.get("warmup", 1), device=device)
     return {**summary(times), "shape": list(image.shape), "input": "binary, 1% ink"}
+
+
+def _throughput(flops: int, seconds: float) -> dict[str, float]:
+    """``gflop`` (convolutions and matrix products of one call, as torch's FlopCounterMode counts them) and
+    ``gflops_per_s`` (that divided by the median time): how close a row runs to the machine's arithmetic peak."""
+    return {"gflop": round(flops / 1e9, 1), "gflops_per_s": round(flops / 1e9 / seconds, 1)}
 
 
 def _import_model(prefix: str) -> None:
@@ -89,15 +96,22 @@ def train_iter_case(spec: dict[str, Any], repeats: int, device: str, data_dir: P
     batches = [batches[i % len(batches)] for i in range(warmup + repeats)]
 
     class StepTimer(L.Callback):
+        """Times every step; counts the first (warm-up) step's floating-point operations."""
+
         def __init__(self) -> None:
             self.times: list = []
+            self.flops = FlopCounterMode(display=False)
 
-        def on_train_batch_start(self, *args) -> None:
+        def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
+            if batch_idx == 0:
+                self.flops.__enter__()
             self.watch = Stopwatch(device).__enter__()
 
-        def on_train_batch_end(self, *args) -> None:
+        def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
             self.watch.__exit__(None, None, None)
             self.times.append(self.watch.timing)
+            if batch_idx == 0:
+                self.flops.__exit__(None, None, None)
 
     timer = StepTimer()
     trainer = L.Trainer(
@@ -107,7 +121,8 @@ def train_iter_case(spec: dict[str, Any], repeats: int, device: str, data_dir: P
         callbacks=[timer], default_root_dir=str(data_dir / "trainer"),
     )
     trainer.fit(model, train_dataloaders=DataLoader(batches, batch_size=None))
-    return {**summary(timer.times[warmup:]), "batch_size": 1}
+    row = summary(timer.times[warmup:])
+    return {**row, "batch_size": 1, **_throughput(timer.flops.get_total_flops(), row["median_s"])}
 
 
 def predict_case(spec: dict[str, Any], repeats: int, device: str, data_dir: Path) -> dict[str, Any]:
@@ -129,9 +144,12 @@ def predict_case(spec: dict[str, Any], repeats: int, device: str, data_dir: Path
         with torch.inference_mode(), torch.autocast(device_type, torch.bfloat16, enabled=autocast):
             model.predict_step(batch, 0)
 
+    with FlopCounterMode(display=False) as flops:
+        step()  # counted, untimed
     times = time_calls(step, repeats, warmup=spec.get("warmup", 1), device=device)
     extra = {"drawings_per_photo": len(model.predict_styles)} if prefix == "qmupd" else {}
-    return {**summary(times), "batch_size": 1, **extra}
+    row = summary(times)
+    return {**row, "batch_size": 1, **extra, **_throughput(flops.get_total_flops(), row["median_s"])}
 
 
 def sample_load_case(spec: dict[str, Any], repeats: int, device: str, data_dir: Path) -> dict[str, Any]:
