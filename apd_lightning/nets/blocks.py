@@ -15,7 +15,12 @@ class InstanceNorm2d(nn.InstanceNorm2d):
     ``F.instance_norm`` reshapes its input to ``(1, B·C, H, W)``, which copies a channels-last tensor and
     returns a channels-first one (≈ 4× slower at 256×128×128 on CPU, and every following convolution converts
     back). For a batch of one, instance statistics are the batch statistics, so this calls the batch-norm kernel
-    (which handles channels-last natively) with the same result; other cases use ``nn.InstanceNorm2d``.
+    (which handles channels-last natively) with the same result; other cases use ``nn.InstanceNorm2d``. This
+    also avoids a torch 2.14 bug: ``instance_norm`` returns a wrong input gradient at batch 1 when the incoming
+    gradient is channels-last (tested in ``tests/nets/test_blocks.py``).
+
+    Shape:
+        ``(B, C, H, W) -> (B, C, H, W)``, same dtype and (at B = 1) memory format.
     """
 
     def forward(self, x: Tensor) -> Tensor:
