@@ -9,7 +9,7 @@ DEMO := demo_output
 DEMO_CONFIG := -c configs/apdrawinggan.yaml -c configs/demo/apdrawinggan.yaml
 QMUPD_CONFIG := -c configs/qmupd.yaml -c configs/demo/qmupd.yaml
 
-.PHONY: install demo demo-data demo-apdrawinggan demo-qmupd test test-fast lint bench clean
+.PHONY: install demo demo-data demo-apdrawinggan demo-qmupd test test-fast lint bench bench-quick clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ lint: $(PY)
 
 bench: $(PY)
 	$(PY) benchmarks/run.py --json benchmarks/results.jsonl
+
+bench-quick: $(PY)
+	$(PY) benchmarks/run.py --quick --json benchmarks/results-quick.jsonl
 
 clean:
 	rm -rf $(DEMO) runs outputs lightning_logs .pytest_cache
