@@ -18,6 +18,24 @@ from apd_lightning.data.io import write_landmarks  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def quiet_trainer(**kwargs):
+    """A one-CPU ``lightning.Trainer`` without logger, checkpoints, progress bar, model summary or validation;
+    ``kwargs`` add to or override those settings."""
+    import lightning as L
+
+    defaults = {"accelerator": "cpu", "devices": 1, "logger": False, "enable_checkpointing": False,
+                "enable_progress_bar": False, "enable_model_summary": False, "limit_val_batches": 0}
+    return L.Trainer(**{**defaults, **kwargs})
+
+
+def tiny_apdrawinggan(size: int = 64):
+    """An APDrawingGAN with width-4 nets and two-layer local discriminators (fits 64 px part crops)."""
+    from apd_lightning.models import APDrawingGAN
+    from apd_lightning.nets import APDrawingDiscriminators, HierarchicalGenerator
+
+    return APDrawingGAN(HierarchicalGenerator(size, 4, 4, 4), APDrawingDiscriminators(size, 4, local_num_layers=2))
+
+
 def write_paired_sample(root: Path, split: str, name: str, size: int = 64, seed: int = 0,
                         rgb_mask: bool = False) -> np.ndarray:
     """Write one A|B pair, its landmark file and mask in the APDrawing layout; return the landmarks."""

@@ -2,10 +2,10 @@ import pytest
 import torch
 
 from apd_lightning.data import PairedBatch
-from apd_lightning.models import APDrawingGAN
 from apd_lightning.models.schedules import LinearDecay
-from apd_lightning.nets import APDrawingDiscriminators, HierarchicalGenerator
 from apd_lightning.ops.distance_transform import drawing_distance_maps
+
+from ..conftest import tiny_apdrawinggan
 
 
 def _batch(size=64, batch=2) -> PairedBatch:
@@ -21,13 +21,8 @@ def _batch(size=64, batch=2) -> PairedBatch:
                        [f"s{i}" for i in range(batch)], drawing, dt)
 
 
-def _module(size=64) -> APDrawingGAN:
-    return APDrawingGAN(HierarchicalGenerator(size, 4, 4, 4),
-                        APDrawingDiscriminators(size, 4, local_num_layers=2))
-
-
 def test_every_parameter_gets_a_finite_gradient_in_one_g_and_d_step():
-    module, batch = _module(), _batch()
+    module, batch = tiny_apdrawinggan(), _batch()
     output = module.generator(batch.photo, batch.landmarks, batch.background_mask)
     d_losses = module.discriminator_loss(batch, output.drawing.detach(), output.layout)
     d_losses["d_total"].backward()
@@ -47,7 +42,7 @@ def test_every_parameter_gets_a_finite_gradient_in_one_g_and_d_step():
 
 def test_loss_weights_scale_their_terms():
     batch = _batch()
-    a, b = _module(), _module()
+    a, b = tiny_apdrawinggan(), tiny_apdrawinggan()
     b.load_state_dict(a.state_dict())
     b.hparams.lambda_l1 = 50.0
     torch.manual_seed(1)
@@ -66,7 +61,7 @@ def test_linear_decay_rule():
 
 
 def test_train_mode_inference_option_changes_normalisation():
-    module, batch = _module(), _batch()
+    module, batch = tiny_apdrawinggan(), _batch()
     module.eval()
     with torch.no_grad():
         eval_out = module(batch.photo, batch.landmarks, batch.background_mask)

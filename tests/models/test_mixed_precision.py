@@ -5,23 +5,16 @@
 
 from __future__ import annotations
 
-import lightning as L
 import pytest
 import torch
 
 from apd_lightning.data import APDrawingDataModule, UnpairedDataModule
 from apd_lightning.data.unpaired import PhotoBatch
-from apd_lightning.models import APDrawingGAN
-from apd_lightning.nets import APDrawingDiscriminators, HierarchicalGenerator
 
+from ..conftest import quiet_trainer, tiny_apdrawinggan
 from ..qmupd.conftest import tiny_module, write_unpaired_root
 
 pytestmark = pytest.mark.filterwarnings("ignore:model.auxiliaries=random_init")
-
-
-def _trainer(**kwargs) -> L.Trainer:
-    return L.Trainer(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-                     enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0, **kwargs)
 
 
 def _snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -35,7 +28,7 @@ def _changed(before: dict, module: torch.nn.Module, prefix: str) -> bool:
 
 def test_apdrawinggan_trains_in_bf16_with_the_distance_transform_in_float32(paired_root):
     torch.manual_seed(0)
-    model = APDrawingGAN(HierarchicalGenerator(64, 4, 4, 4), APDrawingDiscriminators(64, 4, local_num_layers=2))
+    model = tiny_apdrawinggan()
     seen = []
     transform = model.distance_transform
 
@@ -46,7 +39,7 @@ def test_apdrawinggan_trains_in_bf16_with_the_distance_transform_in_float32(pair
     model.distance_transform = spy
     before = _snapshot(model)
     data = APDrawingDataModule(str(paired_root), image_size=64, batch_size=1, num_workers=0)
-    trainer = _trainer(max_epochs=1, limit_train_batches=2, precision="bf16-mixed")
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=2, precision="bf16-mixed")
     trainer.fit(model, data)
     assert seen and all(entry == (torch.float32, False) for entry in seen)
     losses = {k: v for k, v in trainer.callback_metrics.items() if k.startswith("train/")}
@@ -63,7 +56,7 @@ def test_qmupd_trains_in_bf16(tmp_path):
     model = tiny_module(progress_epochs=2)
     before = _snapshot(model)
     data = UnpairedDataModule(str(unpaired_root), image_size=64, batch_size=1, num_workers=0)
-    trainer = _trainer(max_epochs=2, limit_train_batches=1, precision="bf16-mixed")  # epoch 2: truncation on
+    trainer = quiet_trainer(max_epochs=2, limit_train_batches=1, precision="bf16-mixed")  # epoch 2: truncation on
     trainer.fit(model, data)
     losses = {k: v for k, v in trainer.callback_metrics.items() if k.startswith("train/")}
     assert losses["train/g_truncation"] > 0 and losses["train/g_quality"] > 0
@@ -89,7 +82,7 @@ def test_predictions_in_bf16_stay_close_to_float32(channels_last):
 
 def test_channels_last_does_not_change_apdrawinggan_outputs():
     torch.manual_seed(0)
-    model = APDrawingGAN(HierarchicalGenerator(64, 4, 4, 4), APDrawingDiscriminators(64, 4, local_num_layers=2))
+    model = tiny_apdrawinggan()
     model.eval()
     photo = torch.rand(1, 3, 64, 64) * 2 - 1
     landmarks = torch.tensor([[[24.0, 31], [39, 31], [32, 39], [26, 46], [38, 46]]])

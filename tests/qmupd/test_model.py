@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import lightning as L
 import pytest
 import torch
 
@@ -14,6 +13,7 @@ from apd_lightning.nets import HED
 from apd_lightning.nets.quality import QualityNet
 from apd_lightning.weights import MissingWeightsError
 
+from ..conftest import quiet_trainer
 from .conftest import tiny_module
 
 pytestmark = pytest.mark.filterwarnings("ignore:model.auxiliaries=random_init")
@@ -25,12 +25,6 @@ def _batch(size: int = 64, batch: int = 2) -> UnpairedBatch:
     return UnpairedBatch(torch.rand(batch, 3, size, size) * 2 - 1, torch.rand(batch, 1, size, size) * 2 - 1,
                          style, style.argmax(1), [f"p{i}" for i in range(batch)], [f"d{i}" for i in range(batch)],
                          torch.rand(batch, 3, size, size), torch.rand(batch, 3, size, size))
-
-
-def _trainer(**kwargs) -> L.Trainer:
-    defaults = {"accelerator": "cpu", "devices": 1, "logger": False, "enable_checkpointing": False,
-                "enable_progress_bar": False, "enable_model_summary": False, "limit_val_batches": 0}
-    return L.Trainer(**{**defaults, **kwargs})
 
 
 def _data(root, size=64) -> UnpairedDataModule:
@@ -54,7 +48,7 @@ def test_upd_learning_rate_is_flat_for_100_epochs_then_reaches_half():
 
 def test_one_fit_step_gives_every_trainable_parameter_a_finite_gradient(unpaired_root):
     model = tiny_module(progress_epochs=2)
-    _trainer(max_epochs=2, limit_train_batches=1).fit(model, _data(unpaired_root))  # epoch 2: truncation on
+    quiet_trainer(max_epochs=2, limit_train_batches=1).fit(model, _data(unpaired_root))  # epoch 2: truncation on
     assert model.auxiliaries is not None
     for name, p in [*model.generator.named_parameters(), *model.reverse_generator.named_parameters(),
                     *model.discriminators.named_parameters()]:
@@ -71,7 +65,7 @@ def test_one_fit_step_gives_every_trainable_parameter_a_finite_gradient(unpaired
 
 
 def test_validate_reports_the_backward_cycle_and_style_spread(unpaired_root):
-    metrics = _trainer(limit_val_batches=1.0).validate(tiny_module(), _data(unpaired_root), verbose=False)[0]
+    metrics = quiet_trainer(limit_val_batches=1.0).validate(tiny_module(), _data(unpaired_root), verbose=False)[0]
     assert set(metrics) == {"val/strict_cycle", "val/style_spread"}
     assert 0 < metrics["val/strict_cycle"] < 2 and metrics["val/style_spread"] > 0
 
@@ -138,7 +132,7 @@ def test_missing_weight_files_are_all_named(tmp_path):
 
 def test_fit_stops_at_setup_when_a_weight_file_is_missing(unpaired_root, tmp_path):
     model = tiny_module(auxiliaries="pretrained", hed_path=str(tmp_path / "network-bsds500.pytorch"))
-    trainer = _trainer(max_steps=1)
+    trainer = quiet_trainer(max_steps=1)
     with pytest.raises(MissingWeightsError, match="network-bsds500.pytorch"):
         trainer.fit(model, _data(unpaired_root))
     assert trainer.global_step == 0
