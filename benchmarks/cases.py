@@ -145,8 +145,8 @@ def predict_case(spec: dict[str, Any], repeats: int, device: str, data_dir: Path
             model.predict_step(batch, 0)
 
     with FlopCounterMode(display=False) as flops:
-        step()  # counted, untimed
-    times = time_calls(step, repeats, warmup=spec.get("warmup", 1), device=device)
+        step()  # the first warm-up call, counted
+    times = time_calls(step, repeats, warmup=spec.get("warmup", 1) - 1, device=device)
     extra = {"drawings_per_photo": len(model.predict_styles)} if prefix == "qmupd" else {}
     row = summary(times)
     return {**row, "batch_size": 1, **extra, **_throughput(flops.get_total_flops(), row["median_s"])}
