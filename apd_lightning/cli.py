@@ -1,8 +1,8 @@
 """Command line: LightningCLI subcommands (fit / validate / test / predict) plus the project's own tools.
 
-    python -m apd_lightning fit -c configs/apdrawinggan.yaml [--data.root DIR] [--print_config]
-    python -m apd_lightning make-demo-data OUT_DIR [--size N] [--count N] [--seed S]
-    python -m apd_lightning make-sheet --photos DIR --drawings DIR --out FILE.png
+python -m apd_lightning fit -c configs/apdrawinggan.yaml [--data.root DIR] [--print_config]
+python -m apd_lightning make-demo-data OUT_DIR [--size N] [--count N] [--seed S]
+python -m apd_lightning make-sheet --photos DIR --drawings DIR --out FILE.png
 """
 
 from __future__ import annotations
@@ -38,18 +38,22 @@ def make_demo_data_main(argv: Sequence[str]) -> int:
 
     parser = argparse.ArgumentParser(
         prog="python -m apd_lightning make-demo-data",
-        description="Render procedural portraits in the APDrawing and unpaired layouts.")
+        description="Render procedural portraits in the APDrawing and unpaired layouts.",
+    )
     parser.add_argument("out_dir", help="output folder (OUT_DIR/apdrawing and OUT_DIR/unpaired are written)")
     parser.add_argument("--size", type=int, default=128, help="image side in pixels (default 128)")
     parser.add_argument("--count", type=int, default=240, help="number of portraits (default 240)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--test-fraction", type=float, default=0.15, help="held-out share (default 0.15)")
     args = parser.parse_args(argv)
-    summary = make_demo_data(args.out_dir, size=args.size, count=args.count, seed=args.seed,
-                             test_fraction=args.test_fraction)
-    print(f"wrote {summary.train_count} train + {summary.test_count} test portraits at {summary.size} px in "
-          f"{summary.seconds:.1f} s\n  paired (APDrawing layout): {summary.paired_root}\n"
-          f"  unpaired (QMUPD layout):   {summary.unpaired_root}")
+    summary = make_demo_data(
+        args.out_dir, size=args.size, count=args.count, seed=args.seed, test_fraction=args.test_fraction
+    )
+    print(
+        f"wrote {summary.train_count} train + {summary.test_count} test portraits at {summary.size} px in "
+        f"{summary.seconds:.1f} s\n  paired (APDrawing layout): {summary.paired_root}\n"
+        f"  unpaired (QMUPD layout):   {summary.unpaired_root}"
+    )
     return 0
 
 
@@ -57,8 +61,10 @@ def make_sheet_main(argv: Sequence[str]) -> int:
     """``make-sheet --photos DIR --drawings DIR --out FILE``: photo | drawing contact sheet."""
     from .data.sheet import contact_sheet
 
-    parser = argparse.ArgumentParser(prog="python -m apd_lightning make-sheet",
-                                     description="Build a side-by-side sheet of photos and their drawings.")
+    parser = argparse.ArgumentParser(
+        prog="python -m apd_lightning make-sheet",
+        description="Build a side-by-side sheet of photos and their drawings.",
+    )
     parser.add_argument("--photos", required=True, help="folder of photos")
     parser.add_argument("--drawings", required=True, help="folder of drawings named like the photos")
     parser.add_argument("--out", required=True, help="PNG file to write")
@@ -120,8 +126,14 @@ def _lightning_cli(argv: Sequence[str] | None) -> None:
             # defaults: PNG writer for predict; pre-emption save and exact resume for fit; atomic checkpoints
             given = [*_as_list(config.get("callbacks")), *callbacks]
             defaults = {"predict": [DrawingWriter], "fit": [PreemptionCheckpoint, RandomStateCheckpoint]}
-            callbacks = [*callbacks, *(default() for default in defaults.get(self.subcommand, [])
-                                       if not any(isinstance(c, default) for c in given))]
+            callbacks = [
+                *callbacks,
+                *(
+                    default()
+                    for default in defaults.get(self.subcommand, [])
+                    if not any(isinstance(c, default) for c in given)
+                ),
+            ]
             plugins = _as_list(config.get("plugins"))
             if not any(isinstance(p, CheckpointIO) for p in plugins) and _plain_strategy(config.get("strategy")):
                 config["plugins"] = [*plugins, AtomicCheckpointIO()]

@@ -39,8 +39,14 @@ KINDS = ("apdrawinggan", "upd", "qmupd", "hed", "lpips")
 #: Top-level checkpoint key holding what was converted and which config the weights fit.
 METADATA_KEY = "apd_lightning_conversion"
 #: Our face-part keys -> the released part net names (generators GL<name>, discriminators DL<name>).
-_APD_PARTS = {"eye_left": "Eyel", "eye_right": "Eyer", "nose": "Nose", "mouth": "Mouth", "hair": "Hair",
-              "background": "BG"}
+_APD_PARTS = {
+    "eye_left": "Eyel",
+    "eye_right": "Eyer",
+    "nose": "Nose",
+    "mouth": "Mouth",
+    "hair": "Hair",
+    "background": "BG",
+}
 _HED_STAGES = ("One", "Two", "Thr", "Fou", "Fiv")
 
 
@@ -128,7 +134,7 @@ def _key_map(shapes: Mapping[str, torch.Size], nets: Mapping[str, tuple[str, str
         if prefix is None:
             raise RuntimeError(f"internal: checkpoint key {key!r} belongs to no official net")
         role, net, layers = nets[prefix]
-        module, name = key[len(prefix):].rsplit(".", 1)
+        module, name = key[len(prefix) :].rsplit(".", 1)
         if layers is not None:
             if module not in layers:
                 raise RuntimeError(f"internal: layer {prefix}{module} has no official name")
@@ -143,26 +149,37 @@ def _meta_shapes(**nets: nn.Module) -> dict[str, torch.Size]:
 
 def _fresh(prefix: str, build: Callable[[], nn.Module]) -> Callable[[], dict[str, Tensor]]:
     """Freshly initialised weights (seed 0) of a net whose keys start with ``prefix``."""
+
     def make() -> dict[str, Tensor]:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
             return {prefix + k: v for k, v in build().state_dict().items()}
+
     return make
 
 
 # ---- layouts ------------------------------------------------------------------------------------------------------
-def apdrawinggan_layout(global_channels: int = 64, part_channels: int = 64, fusion_channels: int = 64,
-                        discriminator_channels: int = 64) -> Layout:
+def apdrawinggan_layout(
+    global_channels: int = 64, part_channels: int = 64, fusion_channels: int = 64, discriminator_channels: int = 64
+) -> Layout:
     """APDrawingGAN at 512 px (8-level global U-Net, paper part boxes); the released files use widths 64."""
     from .nets.hierarchical import APDrawingDiscriminators, HierarchicalGenerator
 
-    generator_args = dict(image_size=512, global_channels=global_channels, part_channels=part_channels,
-                          fusion_channels=fusion_channels, norm_layer="batch")
-    discriminator_args = dict(image_size=512, base_channels=discriminator_channels, num_layers=3,
-                              local_num_layers=3, norm_layer="batch")
+    generator_args = dict(
+        image_size=512,
+        global_channels=global_channels,
+        part_channels=part_channels,
+        fusion_channels=fusion_channels,
+        norm_layer="batch",
+    )
+    discriminator_args = dict(
+        image_size=512, base_channels=discriminator_channels, num_layers=3, local_num_layers=3, norm_layer="batch"
+    )
     with torch.device("meta"):
-        shapes = _meta_shapes(generator=HierarchicalGenerator(**generator_args),
-                              discriminators=APDrawingDiscriminators(**discriminator_args))
+        shapes = _meta_shapes(
+            generator=HierarchicalGenerator(**generator_args),
+            discriminators=APDrawingDiscriminators(**discriminator_args),
+        )
     nets: dict[str, tuple[str, str, Mapping[str, str] | None]] = {
         "generator.global_net.": ("gen", "G", unet_layers(8)),
         "generator.fusion.": ("gen", "GCombine", None),
@@ -171,13 +188,18 @@ def apdrawinggan_layout(global_channels: int = 64, part_channels: int = 64, fusi
     for part, net in _APD_PARTS.items():
         nets[f"generator.part_nets.{part}."] = ("gen", f"GL{net}", unet_layers(4 if net in ("Hair", "BG") else 3))
         nets[f"discriminators.local_nets.{part}."] = ("dis", f"DL{net}", None)
-    files = (SourceFile("gen", "net_gen", "APDrawingGAN generators (G, GLEyel, ..., GCombine)", True, True),
-             SourceFile("dis", "net_dis", "APDrawingGAN discriminators (D, DLEyel, ..., DLBG)", True))
-    fits = {"config": "configs/apdrawinggan.yaml", "data.init_args.image_size": 512,
-            "model.init_args.generator.init_args": generator_args,
-            "model.init_args.discriminators.init_args": discriminator_args,
-            "note": "the authors ran BatchNorm and dropout in training mode at test time: predict with "
-                    "--model.inference_norm train to draw as they did"}
+    files = (
+        SourceFile("gen", "net_gen", "APDrawingGAN generators (G, GLEyel, ..., GCombine)", True, True),
+        SourceFile("dis", "net_dis", "APDrawingGAN discriminators (D, DLEyel, ..., DLBG)", True),
+    )
+    fits = {
+        "config": "configs/apdrawinggan.yaml",
+        "data.init_args.image_size": 512,
+        "model.init_args.generator.init_args": generator_args,
+        "model.init_args.discriminators.init_args": discriminator_args,
+        "note": "the authors ran BatchNorm and dropout in training mode at test time: predict with "
+        "--model.inference_norm train to draw as they did",
+    }
     fresh = {"dis": _fresh("discriminators.", lambda: APDrawingDiscriminators(**discriminator_args))}
     return Layout("apdrawinggan", files, _key_map(shapes, nets), shapes, fresh, fits)
 
@@ -187,33 +209,69 @@ def qmupd_layout(kind: str = "qmupd", base_channels: int = 64, num_blocks: int =
     from .nets.qmupd_discriminators import QMUPDDiscriminators
     from .nets.resnet import ResnetGenerator, StyleGenerator
 
-    g_args = dict(in_channels=3, out_channels=1, base_channels=base_channels, num_blocks=num_blocks,
-                  style_dim=3, norm_layer="instance")
-    f_args = dict(in_channels=1, out_channels=3, base_channels=base_channels, num_blocks=num_blocks,
-                  norm_layer="instance")
-    d_args = dict(image_size=512, base_channels=base_channels, num_layers=3, num_styles=3, class_head="conv",
-                  norm_layer="instance")
+    g_args = dict(
+        in_channels=3,
+        out_channels=1,
+        base_channels=base_channels,
+        num_blocks=num_blocks,
+        style_dim=3,
+        norm_layer="instance",
+    )
+    f_args = dict(
+        in_channels=1, out_channels=3, base_channels=base_channels, num_blocks=num_blocks, norm_layer="instance"
+    )
+    d_args = dict(
+        image_size=512,
+        base_channels=base_channels,
+        num_layers=3,
+        num_styles=3,
+        class_head="conv",
+        norm_layer="instance",
+    )
     with torch.device("meta"):
-        shapes = _meta_shapes(generator=StyleGenerator(**g_args), reverse_generator=ResnetGenerator(**f_args),
-                              discriminators=QMUPDDiscriminators(**d_args))
-    nets = {"generator.": ("G_A", "", None), "reverse_generator.": ("G_B", "", None),
-            "discriminators.drawing.": ("D_A", "", None), "discriminators.photo.": ("D_B", "", None),
-            "discriminators.local.nose.": ("D_ln", "", None), "discriminators.local.eyes.": ("D_le", "", None),
-            "discriminators.local.lips.": ("D_ll", "", None)}
-    names = {"G_A": "style generator photo→drawing", "G_B": "reverse generator drawing→photo",
-             "D_A": "drawing discriminator", "D_B": "photo discriminator", "D_ln": "nose discriminator",
-             "D_le": "eyes discriminator", "D_ll": "lips discriminator"}
-    files = tuple(SourceFile(role, f"net_{role}", f"{kind.upper()} {what}", required=role == "G_A")
-                  for role, what in names.items())
+        shapes = _meta_shapes(
+            generator=StyleGenerator(**g_args),
+            reverse_generator=ResnetGenerator(**f_args),
+            discriminators=QMUPDDiscriminators(**d_args),
+        )
+    nets = {
+        "generator.": ("G_A", "", None),
+        "reverse_generator.": ("G_B", "", None),
+        "discriminators.drawing.": ("D_A", "", None),
+        "discriminators.photo.": ("D_B", "", None),
+        "discriminators.local.nose.": ("D_ln", "", None),
+        "discriminators.local.eyes.": ("D_le", "", None),
+        "discriminators.local.lips.": ("D_ll", "", None),
+    }
+    names = {
+        "G_A": "style generator photo→drawing",
+        "G_B": "reverse generator drawing→photo",
+        "D_A": "drawing discriminator",
+        "D_B": "photo discriminator",
+        "D_ln": "nose discriminator",
+        "D_le": "eyes discriminator",
+        "D_ll": "lips discriminator",
+    }
+    files = tuple(
+        SourceFile(role, f"net_{role}", f"{kind.upper()} {what}", required=role == "G_A")
+        for role, what in names.items()
+    )
     fresh = {"G_B": _fresh("reverse_generator.", lambda: ResnetGenerator(**f_args))}
-    for role, sub in (("D_A", "drawing"), ("D_B", "photo"), ("D_ln", "local.nose"), ("D_le", "local.eyes"),
-                      ("D_ll", "local.lips")):
-        fresh[role] = _fresh(f"discriminators.{sub}.",
-                             lambda sub=sub: QMUPDDiscriminators(**d_args).get_submodule(sub))
-    fits = {"config": f"configs/{kind}.yaml", "data.init_args.image_size": 512,
-            "model.init_args.generator.init_args": g_args,
-            "model.init_args.reverse_generator.init_args": f_args,
-            "model.init_args.discriminators.init_args": d_args}
+    for role, sub in (
+        ("D_A", "drawing"),
+        ("D_B", "photo"),
+        ("D_ln", "local.nose"),
+        ("D_le", "local.eyes"),
+        ("D_ll", "local.lips"),
+    ):
+        fresh[role] = _fresh(f"discriminators.{sub}.", lambda sub=sub: QMUPDDiscriminators(**d_args).get_submodule(sub))
+    fits = {
+        "config": f"configs/{kind}.yaml",
+        "data.init_args.image_size": 512,
+        "model.init_args.generator.init_args": g_args,
+        "model.init_args.reverse_generator.init_args": f_args,
+        "model.init_args.discriminators.init_args": d_args,
+    }
     return Layout(kind, files, _key_map(shapes, nets), shapes, fresh, fits)
 
 
@@ -272,14 +330,19 @@ def read_weights(path: str | os.PathLike) -> Mapping:
         content = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         if match := re.search(r"Unsupported global: GLOBAL (\S+)", str(error)):
-            raise ConversionError(f"{path} refers to Python code or objects ({match[1]}), which a weights file "
-                                  "must not; it was refused unread (weights_only=True) and nothing in it ran") from None
-        raise ConversionError(f"{path} is not a PyTorch weights file written by torch.save (the weights-only "
-                              "reader rejected its contents)") from None
+            raise ConversionError(
+                f"{path} refers to Python code or objects ({match[1]}), which a weights file "
+                "must not; it was refused unread (weights_only=True) and nothing in it ran"
+            ) from None
+        raise ConversionError(
+            f"{path} is not a PyTorch weights file written by torch.save (the weights-only "
+            "reader rejected its contents)"
+        ) from None
     except Exception as error:  # any other failure to parse means the same: not a torch.save file
         reason = str(error).splitlines()[0][:120] if str(error) else "truncated or empty"
-        raise ConversionError(f"{path} is not a PyTorch weights file written by torch.save "
-                              f"({type(error).__name__}: {reason})") from None
+        raise ConversionError(
+            f"{path} is not a PyTorch weights file written by torch.save ({type(error).__name__}: {reason})"
+        ) from None
     if not isinstance(content, Mapping):
         raise ConversionError(f"{path} holds a {type(content).__name__}, not a dict of tensors")
     return content
@@ -290,8 +353,9 @@ def flatten_official(content: Mapping, nested: bool, source: str = "") -> dict[s
     if not nested:
         return {str(k): v for k, v in content.items()}
     if bad := [f"{net} ({type(state).__name__})" for net, state in content.items() if not isinstance(state, Mapping)]:
-        raise ConversionError(f"{source or 'the file'} should map net names to state dicts; not state dicts: "
-                              f"{', '.join(bad)}")
+        raise ConversionError(
+            f"{source or 'the file'} should map net names to state dicts; not state dicts: {', '.join(bad)}"
+        )
     return {f"{net}.{k}": v for net, state in content.items() for k, v in state.items()}
 
 
@@ -318,11 +382,15 @@ def check_official(layout: Layout, role: str, flat: Mapping[str, object], source
         missing = [k for k in missing if k.split(".", 1)[0] not in absent]
         unexpected = [k for k in unexpected if k.split(".", 1)[0] not in foreign]
     lines += [_listing(label, keys) for label, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
-    if not_tensors := [f"{k} ({type(v).__name__})" for k, v in flat.items()
-                       if k in expected and not isinstance(v, Tensor)]:
+    if not_tensors := [
+        f"{k} ({type(v).__name__})" for k, v in flat.items() if k in expected and not isinstance(v, Tensor)
+    ]:
         lines.append(_listing("not tensors", not_tensors))
-    if wrong := [f"{k} {tuple(v.shape)} instead of {tuple(expected[k])}" for k, v in flat.items()
-                 if k in expected and isinstance(v, Tensor) and v.shape != expected[k]]:
+    if wrong := [
+        f"{k} {tuple(v.shape)} instead of {tuple(expected[k])}"
+        for k, v in flat.items()
+        if k in expected and isinstance(v, Tensor) and v.shape != expected[k]
+    ]:
         lines.append(_listing("wrong shape", wrong))
     if not lines:
         return []
@@ -332,8 +400,9 @@ def check_official(layout: Layout, role: str, flat: Mapping[str, object], source
 
 
 # ---- converting ---------------------------------------------------------------------------------------------------
-def convert_state(layout: Layout, official: Mapping[str, Mapping[str, object]],
-                  sources: Mapping[str, str] | None = None) -> tuple[dict[str, Tensor], list[str]]:
+def convert_state(
+    layout: Layout, official: Mapping[str, Mapping[str, object]], sources: Mapping[str, str] | None = None
+) -> tuple[dict[str, Tensor], list[str]]:
     """Official state dicts -> our checkpoint ``state_dict``; tensors are passed on unchanged (bit for bit).
 
     Args:
@@ -350,8 +419,11 @@ def convert_state(layout: Layout, official: Mapping[str, Mapping[str, object]],
     roles = [f.role for f in layout.files]
     if unknown := [r for r in official if r not in roles]:
         raise ValueError(f"unknown file roles {unknown}; {layout.kind} reads {roles}")
-    problems = [f"no {f.what} file given (its name ends in {f.suffix}.pt or .pth)"
-                for f in layout.files if f.required and f.role not in official]
+    problems = [
+        f"no {f.what} file given (its name ends in {f.suffix}.pt or .pth)"
+        for f in layout.files
+        if f.required and f.role not in official
+    ]
     for role, flat in official.items():
         problems += check_official(layout, role, flat, (sources or {}).get(role, ""))
     if problems:
@@ -399,12 +471,20 @@ def assign_roles(layout: Layout, sources: Sequence[str | os.PathLike] | Mapping[
             role, path = layout.files[0].role, Path(source)
         else:
             path = Path(source)
-            role = next((f.role for f in layout.files
-                         if re.fullmatch(rf"(?:.*_)?{re.escape(f.suffix)}\.(?:pt|pth)", path.name)), "")
+            role = next(
+                (
+                    f.role
+                    for f in layout.files
+                    if re.fullmatch(rf"(?:.*_)?{re.escape(f.suffix)}\.(?:pt|pth)", path.name)
+                ),
+                "",
+            )
             if not role:
                 names = ", ".join(f"*_{f.suffix}.pt(h)" for f in layout.files)
-                raise ConversionError(f"cannot tell which {layout.kind} file {source} is: the released names end in "
-                                      f"{names}; or pass ROLE=PATH with ROLE one of {', '.join(roles)}")
+                raise ConversionError(
+                    f"cannot tell which {layout.kind} file {source} is: the released names end in "
+                    f"{names}; or pass ROLE=PATH with ROLE one of {', '.join(roles)}"
+                )
         if role in assigned:
             raise ConversionError(f"two files for {role}: {assigned[role]} and {path}")
         assigned[role] = path
@@ -432,14 +512,19 @@ def convert_files(kind: str, sources: Sequence[str | os.PathLike] | Mapping[str,
             layout = hed_layout("module")
         official[role] = flatten_official(content, layout.file(role).nested, str(path))
     state, fresh = convert_state(layout, official, {r: str(p) for r, p in paths.items()})
-    metadata = {"kind": kind, "converter": f"apd_lightning {__version__}", "fits": layout.fits,
-                "sources": {r: {"file": p.name, "sha256": _sha256(p)} for r, p in paths.items()},
-                "freshly_initialised": {r: layout.file(r).what for r in fresh}}
+    metadata = {
+        "kind": kind,
+        "converter": f"apd_lightning {__version__}",
+        "fits": layout.fits,
+        "sources": {r: {"file": p.name, "sha256": _sha256(p)} for r, p in paths.items()},
+        "freshly_initialised": {r: layout.file(r).what for r in fresh},
+    }
     return state, metadata
 
 
-def save_converted(kind: str, state: Mapping[str, Tensor], metadata: Mapping, out: str | os.PathLike,
-                   overwrite: bool = False) -> Path:
+def save_converted(
+    kind: str, state: Mapping[str, Tensor], metadata: Mapping, out: str | os.PathLike, overwrite: bool = False
+) -> Path:
     """Write a Lightning checkpoint (``apdrawinggan`` / ``upd`` / ``qmupd``) or a plain state dict (``hed`` /
     ``lpips``, whose loaders take one; torchmetrics reads LPIPS files non-strictly, so no extra keys there)."""
     out = Path(out)
@@ -449,8 +534,13 @@ def save_converted(kind: str, state: Mapping[str, Tensor], metadata: Mapping, ou
         payload: dict = dict(state)
     else:  # what Trainer.predict / validate / test need: state_dict and a version; no hyper_parameters, so that
         # LightningCLI keeps the config's and the command line's model arguments (it would override them)
-        payload = {"state_dict": dict(state), "epoch": 0, "global_step": 0,
-                   "pytorch-lightning_version": version("lightning"), METADATA_KEY: dict(metadata)}
+        payload = {
+            "state_dict": dict(state),
+            "epoch": 0,
+            "global_step": 0,
+            "pytorch-lightning_version": version("lightning"),
+            METADATA_KEY: dict(metadata),
+        }
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".part")
     torch.save(payload, partial)
@@ -461,7 +551,7 @@ def save_converted(kind: str, state: Mapping[str, Tensor], metadata: Mapping, ou
 # ---- command line -------------------------------------------------------------------------------------------------
 _USE = {
     "apdrawinggan": "python -m apd_lightning predict -c configs/apdrawinggan.yaml --ckpt_path {out} --data.root DIR "
-                    "--model.inference_norm train",
+    "--model.inference_norm train",
     "upd": "python -m apd_lightning predict -c configs/upd.yaml --ckpt_path {out} --data.root DIR",
     "qmupd": "python -m apd_lightning predict -c configs/qmupd.yaml --ckpt_path {out} --data.root DIR",
     "hed": "--model.hed_path {out}",
@@ -474,14 +564,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m apd_lightning convert-weights",
         description="Convert the authors' released weights (read with weights_only=True) into a checkpoint for "
-                    "`predict --ckpt_path` (apdrawinggan, upd, qmupd) or a state dict (hed, lpips).",
+        "`predict --ckpt_path` (apdrawinggan, upd, qmupd) or a state dict (hed, lpips).",
         epilog="examples:\n  convert-weights --kind apdrawinggan 300_net_gen.pt 300_net_dis.pt --out apd.ckpt\n"
-               "  convert-weights --kind qmupd 200_net_G_A.pth 200_net_G_B.pth --out qmupd.ckpt\n"
-               "  convert-weights --kind hed network-bsds500.pytorch --out hed.pth",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        "  convert-weights --kind qmupd 200_net_G_A.pth 200_net_G_B.pth --out qmupd.ckpt\n"
+        "  convert-weights --kind hed network-bsds500.pytorch --out hed.pth",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--kind", required=True, choices=KINDS, help="which released weights")
-    parser.add_argument("sources", nargs="+", metavar="SRC",
-                        help="released files, recognised by name (*_net_gen.pt, *_net_G_A.pth, ...) or ROLE=PATH")
+    parser.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SRC",
+        help="released files, recognised by name (*_net_gen.pt, *_net_G_A.pth, ...) or ROLE=PATH",
+    )
     parser.add_argument("--out", required=True, help="file to write (.ckpt for models, .pth for hed / lpips)")
     parser.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     args = parser.parse_args(argv)
@@ -495,8 +590,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"convert-weights: error: {error}", file=sys.stderr)
         return 1
     sources = ", ".join(s["file"] for s in metadata["sources"].values())
-    print(f"converted {sources} -> {out} ({len(state)} tensors, {out.stat().st_size / 2**20:.1f} MiB) "
-          f"in {time.perf_counter() - start:.1f} s")
+    print(
+        f"converted {sources} -> {out} ({len(state)} tensors, {out.stat().st_size / 2**20:.1f} MiB) "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
     for role, what in metadata["freshly_initialised"].items():
         print(f"  no {role} file: {what} freshly initialised (seed 0)")
     if config := metadata["fits"].get("config"):

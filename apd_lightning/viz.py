@@ -38,8 +38,11 @@ def plot_batch(batch, max_images: int = 4):
 
     rows = min(len(batch), max_images)
     paired = hasattr(batch, "landmarks")
-    titles = (["photo + landmarks", "drawing", "person mask"] if paired
-              else ["photo + region masks", "drawing + region masks", "photo masks (RGB = nose, eyes, lips)"])
+    titles = (
+        ["photo + landmarks", "drawing", "person mask"]
+        if paired
+        else ["photo + region masks", "drawing + region masks", "photo masks (RGB = nose, eyes, lips)"]
+    )
     figure, axes = plt.subplots(rows, 3, figsize=(7.5, 2.5 * rows), squeeze=False)
     for row in range(rows):
         photo = to_numpy_image(batch.photo[row])
@@ -139,8 +142,7 @@ def plot_style_grid(generator: nn.Module, photo: Tensor, styles: dict[str, list[
     tile = photo.shape[-1] + 2
     figure, axis = plt.subplots(figsize=(1.3 * (len(styles) + 1), 1.3 * len(photo) + 0.6))
     axis.imshow(grid.permute(1, 2, 0).numpy())
-    axis.set_xticks([tile * (k + 0.5) for k in range(len(styles) + 1)], ["photo", *styles], fontsize=7,
-                    rotation=45)
+    axis.set_xticks([tile * (k + 0.5) for k in range(len(styles) + 1)], ["photo", *styles], fontsize=7, rotation=45)
     axis.set_yticks([])
     figure.tight_layout()
     return figure

@@ -24,24 +24,36 @@ class WeightSource:
 
 SOURCES: dict[str, WeightSource] = {
     "inception_fid": WeightSource(
-        "FID Inception-v3 (pytorch-fid port)", "pt_inception-2015-12-05-6726825d.pth",
-        "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"),
+        "FID Inception-v3 (pytorch-fid port)",
+        "pt_inception-2015-12-05-6726825d.pth",
+        "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
+    ),
     "alexnet": WeightSource(
-        "torchvision ImageNet AlexNet", "alexnet-owt-7be5be79.pth",
-        "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"),
+        "torchvision ImageNet AlexNet",
+        "alexnet-owt-7be5be79.pth",
+        "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
+    ),
     "lpips_alex": WeightSource(
-        "LPIPS v0.1 linear layers (AlexNet)", "alex.pth",
-        "https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/alex.pth"),
+        "LPIPS v0.1 linear layers (AlexNet)",
+        "alex.pth",
+        "https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/alex.pth",
+    ),
     "hed": WeightSource(
-        "HED edge network (BSDS500)", "network-bsds500.pytorch",
+        "HED edge network (BSDS500)",
+        "network-bsds500.pytorch",
         "http://content.sniklaus.com/github/pytorch-hed/network-bsds500.pytorch (or the QMUPD/UPD pretrained "
-        "folder of yiranran/Unpaired-Portrait-Drawing)"),
+        "folder of yiranran/Unpaired-Portrait-Drawing)",
+    ),
     "inception_imagenet": WeightSource(
-        "torchvision ImageNet Inception-v3", "inception_v3_google-0cc3c7bd.pth",
-        "https://download.pytorch.org/models/inception_v3_google-0cc3c7bd.pth"),
+        "torchvision ImageNet Inception-v3",
+        "inception_v3_google-0cc3c7bd.pth",
+        "https://download.pytorch.org/models/inception_v3_google-0cc3c7bd.pth",
+    ),
     "quality": WeightSource(
-        "QMUPD quality regressor", "quality.ckpt",
-        "train it with `python -m apd_lightning fit -c configs/quality.yaml` (the authors never released theirs)"),
+        "QMUPD quality regressor",
+        "quality.ckpt",
+        "train it with `python -m apd_lightning fit -c configs/quality.yaml` (the authors never released theirs)",
+    ),
 }
 
 
@@ -66,7 +78,8 @@ def resolve_weights(key: str, path: str | os.PathLike | None = None) -> Path:
         where = f"at {candidate}" if path else f"in the torch hub cache {candidate.parent}"
         raise MissingWeightsError(
             f"{source.name} weights not found {where}. Download '{source.filename}' from {source.source} and "
-            f"pass its path{'' if path else f' (or put it in {candidate.parent})'}; nothing is downloaded at run time.")
+            f"pass its path{'' if path else f' (or put it in {candidate.parent})'}; nothing is downloaded at run time."
+        )
     return candidate
 
 

@@ -36,6 +36,7 @@ def dt_case(spec: dict[str, Any], repeats: int, device: str) -> dict[str, Any]:
     image = sparse_mask(spec["size"], device, channels=spec.get("channels", 1))
     impl = spec["impl"]
     if spec["name"] == "dt_forward":
+
         def step() -> None:
             with torch.no_grad():
                 distance_transform(image, backend=impl)
@@ -45,6 +46,7 @@ def dt_case(spec: dict[str, Any], repeats: int, device: str) -> dict[str, Any]:
         def step() -> None:
             distance_transform(image, backend=impl).sum().backward()
             image.grad = None
+
     times = time_calls(step, repeats, warmup=spec.get("warmup", 1), device=device)
     return {**summary(times), "shape": list(image.shape), "input": "binary, 1% ink"}
 
@@ -115,10 +117,19 @@ def train_iter_case(spec: dict[str, Any], repeats: int, device: str, data_dir: P
 
     timer = StepTimer()
     trainer = L.Trainer(
-        accelerator="gpu" if device.startswith("cuda") else "cpu", devices=1, precision=spec["precision"],
-        max_epochs=1, limit_train_batches=warmup + repeats, limit_val_batches=0, num_sanity_val_steps=0,
-        logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-        callbacks=[timer], default_root_dir=str(data_dir / "trainer"),
+        accelerator="gpu" if device.startswith("cuda") else "cpu",
+        devices=1,
+        precision=spec["precision"],
+        max_epochs=1,
+        limit_train_batches=warmup + repeats,
+        limit_val_batches=0,
+        num_sanity_val_steps=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[timer],
+        default_root_dir=str(data_dir / "trainer"),
     )
     trainer.fit(model, train_dataloaders=DataLoader(batches, batch_size=None))
     row = summary(timer.times[warmup:])
@@ -134,8 +145,9 @@ def predict_case(spec: dict[str, Any], repeats: int, device: str, data_dir: Path
     datamodule = build_datamodule(MODELS[prefix], _root(prefix, data_dir), spec["size"])
     datamodule.setup("predict")
     batch = next(iter(datamodule.predict_dataloader()))
-    batch = type(batch)(**{key: value.to(device) if isinstance(value, torch.Tensor) else value
-                           for key, value in vars(batch).items()})
+    batch = type(batch)(
+        **{key: value.to(device) if isinstance(value, torch.Tensor) else value for key, value in vars(batch).items()}
+    )
     autocast = spec["precision"] == "bf16-mixed"
 
     device_type = torch.device(device).type

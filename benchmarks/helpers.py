@@ -26,6 +26,7 @@ class Timing(NamedTuple):
     wall: float
     cpu: float
 
+
 CONFIGS = REPO / "configs"
 
 

@@ -42,8 +42,15 @@ def landmark_errors(images: Sequence[Path], landmark_dir: Path, size: int, pairs
             scale = size / image.shape[1]
             errors.append(np.linalg.norm(faces[0].points5 - read_landmarks(file), axis=1) * scale)
             names.append(path.name)
-    summary = {"images": len(images), "with_landmarks": len(images) - len(no_file), "count": len(errors),
-               "no_face": len(no_face), "size": size, "mean_px": None, "max_px": None}
+    summary = {
+        "images": len(images),
+        "with_landmarks": len(images) - len(no_file),
+        "count": len(errors),
+        "no_face": len(no_face),
+        "size": size,
+        "mean_px": None,
+        "max_px": None,
+    }
     if errors:
         table = np.stack(errors)
         summary.update(
@@ -61,8 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--images", type=Path, required=True, help="folder of aligned images")
     parser.add_argument("--landmarks", type=Path, required=True, help="folder of <stem>.txt 5-point files")
     parser.add_argument("--size", type=int, default=512, help="report errors at this side (default 512)")
-    parser.add_argument("--pairs", action="store_true",
-                        help="images are photo|drawing pairs (APDrawing data/); use the left half")
+    parser.add_argument(
+        "--pairs", action="store_true", help="images are photo|drawing pairs (APDrawing data/); use the left half"
+    )
     args = parser.parse_args(argv)
     images = list_images(args.images)
     if not images:

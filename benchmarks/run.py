@@ -35,8 +35,12 @@ NAMES = (
 )
 # Timed repeats (quick, full). Kornia's forward+backward takes seconds at 512², so it gets fewer.
 REPEATS = {
-    "dt_ours": (5, 20), "dt_forward_kornia": (3, 10), "dt_forward_backward_kornia": (1, 3),
-    "train_iter": (3, 5), "predict": (3, 10), "sample_load": (8, 32),
+    "dt_ours": (5, 20),
+    "dt_forward_kornia": (3, 10),
+    "dt_forward_backward_kornia": (1, 3),
+    "train_iter": (3, 5),
+    "predict": (3, 10),
+    "sample_load": (8, 32),
 }
 
 
@@ -61,13 +65,18 @@ def plan(names: list[str], quick: bool) -> list[dict[str, Any]]:
                     # APDrawingGAN's DT loss: ours (the default), plus (full run, fp32) Kornia's for comparison.
                     backends = ("ours", "kornia") if name.startswith("apdrawinggan") else (None,)
                     for backend in backends if precision == "32" and not quick else backends[:1]:
-                        spec = {"name": name, "size": size, "precision": precision,
-                                "repeats": REPEATS["train_iter"][pick]}
+                        spec = {
+                            "name": name,
+                            "size": size,
+                            "precision": precision,
+                            "repeats": REPEATS["train_iter"][pick],
+                        }
                         specs.append({**spec, "dt_backend": backend} if backend else spec)
             elif name.endswith("_predict"):
                 for precision in ("32", "bf16-mixed"):
-                    specs.append({"name": name, "size": size, "precision": precision,
-                                  "repeats": REPEATS["predict"][pick]})
+                    specs.append(
+                        {"name": name, "size": size, "precision": precision, "repeats": REPEATS["predict"][pick]}
+                    )
             elif size == 512:  # sample loading reads the 512² demo files; its cost hardly depends on the size
                 specs.append({"name": name, "size": size, "repeats": REPEATS["sample_load"][pick]})
     return specs
@@ -102,9 +111,20 @@ def run_child(spec: dict[str, Any], device: str, threads: int, data_dir: Path) -
 
 def run_in_subprocess(spec: dict[str, Any], args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
-        command = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec),
-                   "--child-out", out.name, "--device", args.device, "--threads", str(args.threads),
-                   "--data-dir", str(data_dir)]
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            json.dumps(spec),
+            "--child-out",
+            out.name,
+            "--device",
+            args.device,
+            "--threads",
+            str(args.threads),
+            "--data-dir",
+            str(data_dir),
+        ]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
         except subprocess.TimeoutExpired:
@@ -118,8 +138,7 @@ def run_in_subprocess(spec: dict[str, Any], args: argparse.Namespace, data_dir: 
 
 def add_speedups(rows: list[dict[str, Any]]) -> None:
     """Ours rows quote Kornia's median of the same name and size from this run."""
-    kornia = {(r["name"], r["size"]): r["median_s"]
-              for r in rows if r.get("impl") == "kornia" and "median_s" in r}
+    kornia = {(r["name"], r["size"]): r["median_s"] for r in rows if r.get("impl") == "kornia" and "median_s" in r}
     row = rows[-1]
     if row.get("impl") == "ours" and "median_s" in row and (row["name"], row["size"]) in kornia:
         row["speedup_vs_kornia"] = round(kornia[row["name"], row["size"]] / row["median_s"], 1)

@@ -23,8 +23,15 @@ def quiet_trainer(**kwargs):
     ``kwargs`` add to or override those settings."""
     import lightning as L
 
-    defaults = {"accelerator": "cpu", "devices": 1, "logger": False, "enable_checkpointing": False,
-                "enable_progress_bar": False, "enable_model_summary": False, "limit_val_batches": 0}
+    defaults = {
+        "accelerator": "cpu",
+        "devices": 1,
+        "logger": False,
+        "enable_checkpointing": False,
+        "enable_progress_bar": False,
+        "enable_model_summary": False,
+        "limit_val_batches": 0,
+    }
     return L.Trainer(**{**defaults, **kwargs})
 
 
@@ -36,8 +43,9 @@ def tiny_apdrawinggan(size: int = 64):
     return APDrawingGAN(HierarchicalGenerator(size, 4, 4, 4), APDrawingDiscriminators(size, 4, local_num_layers=2))
 
 
-def write_paired_sample(root: Path, split: str, name: str, size: int = 64, seed: int = 0,
-                        rgb_mask: bool = False) -> np.ndarray:
+def write_paired_sample(
+    root: Path, split: str, name: str, size: int = 64, seed: int = 0, rgb_mask: bool = False
+) -> np.ndarray:
     """Write one A|B pair, its landmark file and mask in the APDrawing layout; return the landmarks."""
     rng = np.random.default_rng(seed)
     photo = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
@@ -53,8 +61,7 @@ def write_paired_sample(root: Path, split: str, name: str, size: int = 64, seed:
     mask = np.zeros((size, size), np.uint8)
     mask[size // 8 :, size // 8 : size - size // 8] = 255
     (root / "mask" / "ALL").mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.repeat(mask[..., None], 3, 2) if rgb_mask else mask).save(
-        root / "mask" / "ALL" / f"{name}.png")
+    Image.fromarray(np.repeat(mask[..., None], 3, 2) if rgb_mask else mask).save(root / "mask" / "ALL" / f"{name}.png")
     return np.round(landmarks)
 
 
@@ -83,8 +90,7 @@ _OUTPUT_FOLDERS = ("demo_output", "runs", "outputs", "lightning_logs", "wandb")
 
 
 def _repository_outputs() -> dict[str, float]:
-    return {str(p): p.stat().st_mtime for folder in _OUTPUT_FOLDERS for p in (ROOT / folder).rglob("*")
-            if p.is_file()}
+    return {str(p): p.stat().st_mtime for folder in _OUTPUT_FOLDERS for p in (ROOT / folder).rglob("*") if p.is_file()}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -47,8 +47,10 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
     def load_checkpoint(self, path, map_location: Any | None = None, weights_only: bool | None = None):
         if weights_only is False:
-            raise ValueError(f"{type(self).__name__} loads checkpoints with weights_only=True only (they hold "
-                             "tensors and plain Python values); got weights_only=False")
+            raise ValueError(
+                f"{type(self).__name__} loads checkpoints with weights_only=True only (they hold "
+                "tensors and plain Python values); got weights_only=False"
+            )
         kwargs = {} if map_location is None else {"map_location": map_location}
         return super().load_checkpoint(path, weights_only=True, **kwargs)
 
@@ -108,8 +110,9 @@ class PreemptionCheckpoint(L.Callback):
             trainer.checkpoint_callback.last_model_path = str(path)
         trainer.save_checkpoint(path, weights_only=False)
         self.saved_to = path
-        rank_zero_info(f"pre-empted: saved {path} at global step {trainer.global_step}; resume with "
-                       "`fit ... --ckpt_path last`")
+        rank_zero_info(
+            f"pre-empted: saved {path} at global step {trainer.global_step}; resume with `fit ... --ckpt_path last`"
+        )
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx: int) -> None:
         requested = self.requested or trainer.received_sigterm

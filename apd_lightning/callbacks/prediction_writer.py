@@ -41,7 +41,8 @@ class DrawingWriter(L.Callback):
         if existing and not overwrite:
             raise FileExistsError(
                 f"{len(existing)} prediction file(s) already exist in {output_dir} (e.g. {existing[0].name}); "
-                "pass --data.overwrite true to replace them or choose another --data.predict_output_dir")
+                "pass --data.overwrite true to replace them or choose another --data.predict_output_dir"
+            )
         output_dir.mkdir(parents=True, exist_ok=True)
         self.written = []
 

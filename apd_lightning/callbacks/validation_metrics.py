@@ -42,8 +42,7 @@ class ValidationMetrics(L.Callback):
         if every_n_epochs < 1:
             raise ValueError(f"every_n_epochs must be >= 1, got {every_n_epochs}")
         self.names = suite.check_metric_names(list(metrics))
-        self.paths = {"inception_path": inception_path, "alexnet_path": alexnet_path,
-                      "quality_path": quality_path}
+        self.paths = {"inception_path": inception_path, "alexnet_path": alexnet_path, "quality_path": quality_path}
         self.every_n_epochs = every_n_epochs
         self.kid_subsets = kid_subsets
         self.metrics: dict[str, Metric] = {}
@@ -61,8 +60,11 @@ class ValidationMetrics(L.Callback):
             self.metrics = suite.build_metrics(self.names, **self.paths, kid_subsets=self.kid_subsets)
 
     def _active(self, trainer: L.Trainer) -> bool:
-        return (bool(self.metrics) and not trainer.sanity_checking
-                and (trainer.current_epoch + 1) % self.every_n_epochs == 0)
+        return (
+            bool(self.metrics)
+            and not trainer.sanity_checking
+            and (trainer.current_epoch + 1) % self.every_n_epochs == 0
+        )
 
     def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self._active(trainer):
@@ -70,8 +72,15 @@ class ValidationMetrics(L.Callback):
                 metric.to(pl_module.device)
                 metric.reset()
 
-    def on_validation_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any,
-                                batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
+    def on_validation_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
         if not self._active(trainer):
             return
         fake, real = self.drawings(pl_module, batch)

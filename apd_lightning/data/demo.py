@@ -118,8 +118,7 @@ def _geometry(rng: np.random.Generator) -> dict:
     (cx, cy), one = _CENTRE, np.array([-1.0, 1.0])
     rx, ry, taper = u(0.235, 0.265), u(0.30, 0.33), u(0.1, 0.25)
     t = np.linspace(0, 2 * np.pi, 72, endpoint=False)
-    g["face"] = np.stack([cx + rx * np.cos(t) * (1 - taper * np.clip(np.sin(t), 0, None)),
-                          cy + ry * np.sin(t)], 1)
+    g["face"] = np.stack([cx + rx * np.cos(t) * (1 - taper * np.clip(np.sin(t), 0, None)), cy + ry * np.sin(t)], 1)
     g["ears"] = [_ellipse(cx + s * (rx + 0.008), 0.555, 0.034, 0.062) for s in one]
     nw, arc = u(0.085, 0.105), np.linspace(np.pi, 0, 12)
     neck_bottom = np.stack([cx + nw * np.cos(arc), 0.88 + 0.06 * np.sin(arc)], 1)
@@ -141,13 +140,13 @@ def _geometry(rng: np.random.Generator) -> dict:
         tilt = 0.0
     env = 1 - np.abs(v) ** p
     line_y = hl + (ty - hl) * (1 - env) + tilt * v * env + amp * np.abs(np.sin(v * np.pi * nwave)) * env
-    g["hair_front"] = np.concatenate([np.stack([cx + hrx * np.cos(th), hcy + hry * np.sin(th)], 1),
-                                      np.stack([cx + v * hw, line_y], 1)])
+    g["hair_front"] = np.concatenate(
+        [np.stack([cx + hrx * np.cos(th), hcy + hry * np.sin(th)], 1), np.stack([cx + v * hw, line_y], 1)]
+    )
     yb, wb = (u(0.82, 0.98), u(0.04, 0.1)) if back == 1 else (u(0.68, 0.76), u(0.0, 0.025))
     th2, s = np.linspace(np.pi, 2 * np.pi, 30), np.linspace(0, 1, 8)[1:]
     right = np.stack([cx + hrx + 0.01 + wb * np.sin(s * np.pi / 2), hcy + s * (yb - hcy)], 1)
-    bottom = np.stack([np.linspace(cx + hrx, cx - hrx, 9)[1:-1], yb + 0.012 * np.sin(np.arange(1, 8) * 2.1)],
-                      1)
+    bottom = np.stack([np.linspace(cx + hrx, cx - hrx, 9)[1:-1], yb + 0.012 * np.sin(np.arange(1, 8) * 2.1)], 1)
     top = np.stack([cx + (hrx + 0.01) * np.cos(th2), hcy + (hry + 0.01) * np.sin(th2)], 1)
     left = right[::-1] * one + [2 * cx, 0]  # mirror image of the right side
     g["hair_back"] = None if back == 0 else np.concatenate([top, right, bottom, left])
@@ -159,24 +158,32 @@ def _geometry(rng: np.random.Generator) -> dict:
     g["eyes"] = []
     for sg in one:
         c = np.array([cx + sg * ex, ey])
-        almond = np.concatenate([np.stack([c[0] + w * q, ey - hu * (1 - q**2)], 1),
-                                 np.stack([c[0] - w * q, ey + hlo * (1 - q**2)], 1)])
+        almond = np.concatenate(
+            [np.stack([c[0] + w * q, ey - hu * (1 - q**2)], 1), np.stack([c[0] - w * q, ey + hlo * (1 - q**2)], 1)]
+        )
         bx, by = c[0] + sg * 0.006 + 1.2 * w * q, ey - bd - arch * (1 - q**2)
         thick = bt * (1 - 0.55 * np.clip(q * sg, 0, None))
         brow = np.concatenate([np.stack([bx, by], 1), np.stack([bx, by - thick], 1)[::-1]])
-        g["eyes"].append(dict(c=c, almond=almond, brow=brow, iris=_ellipse(*c, ir, ir, 24),
-                              pupil=_ellipse(*c, 0.45 * ir, 0.45 * ir, 16), r=ir))
+        g["eyes"].append(
+            dict(
+                c=c,
+                almond=almond,
+                brow=brow,
+                iris=_ellipse(*c, ir, ir, 24),
+                pupil=_ellipse(*c, 0.45 * ir, 0.45 * ir, 16),
+                r=ir,
+            )
+        )
     # nose (tip = landmark = centre of the nose base), mouth (corners = landmarks)
     tip = np.array([cx + u(-0.004, 0.004), TEMPLATE[2, 1] + u(-0.008, 0.008)])
     nsw, nr, sd = u(0.032, 0.042), u(0.018, 0.024), float(rng.choice(one))
     t = np.linspace(0, 2 * np.pi, 40, endpoint=False)
-    g["nose"] = np.stack([tip[0] + nsw * np.cos(t) * (1 - 0.45 * np.clip(-np.sin(t), 0, None)),
-                          tip[1] - 0.003 + nr * np.sin(t)], 1)
-    g["nostrils"] = [_ellipse(tip[0] + s * 0.45 * nsw, tip[1] + 0.007, 0.28 * nsw, 0.13 * nsw, 16)
-                     for s in one]
+    g["nose"] = np.stack(
+        [tip[0] + nsw * np.cos(t) * (1 - 0.45 * np.clip(-np.sin(t), 0, None)), tip[1] - 0.003 + nr * np.sin(t)], 1
+    )
+    g["nostrils"] = [_ellipse(tip[0] + s * 0.45 * nsw, tip[1] + 0.007, 0.28 * nsw, 0.13 * nsw, 16) for s in one]
     s = np.linspace(0, 1, 8)
-    g["bridge"] = np.stack([tip[0] + sd * (0.016 + 0.008 * np.sin(s * np.pi)),
-                            ey + 0.03 + s * (tip[1] - 0.03 - ey)], 1)
+    g["bridge"] = np.stack([tip[0] + sd * (0.016 + 0.008 * np.sin(s * np.pi)), ey + 0.03 + s * (tip[1] - 0.03 - ey)], 1)
     mc, my, mw = cx + u(-0.004, 0.004), TEMPLATE[3, 1] + u(-0.008, 0.008), u(0.085, 0.105)
     smile, ut, lt = u(-0.006, 0.01), u(0.012, 0.018), u(0.016, 0.026)
     m = np.linspace(-1, 1, 25)
@@ -241,8 +248,15 @@ def render_portrait(rng: np.random.Generator, size: int = 128, style: int | None
         """Drawing: fill (``width == 0``) or stroke (``width`` in 1-px-at-128 units) canonical points."""
         _draw(pen, _canvas_points(T(pts), k), width * lw * (wide if value == 0 else 1), closed, k, value)
 
-    def layer(shapes: list, colour, stroke: float = 0.0, line: float = 1.0, fill: int | None = 255,
-              is_hair: bool = False, clip: np.ndarray | None = None) -> None:
+    def layer(
+        shapes: list,
+        colour,
+        stroke: float = 0.0,
+        line: float = 1.0,
+        fill: int | None = 255,
+        is_hair: bool = False,
+        clip: np.ndarray | None = None,
+    ) -> None:
         """Photo: composite filled shapes (or open strokes of width ``stroke``); drawing: fill + outline."""
         a, box = _raster([(T(p), stroke * lw, False) for p in shapes], S, k)
         a = a[box] if clip is None else a[box] * clip[box]  # composite inside the bounding box only
@@ -292,8 +306,12 @@ def render_portrait(rng: np.random.Generator, size: int = 128, style: int | None
         drawing = np.minimum(drawing, 255 - hair * np.where(hatch, 215.0, 45.0))
     eyes = [np.concatenate([e["brow"][17:][::-1], e["almond"][17:]]) for e in g["eyes"]]  # brow top, low lid
     dil = max(2, round(3 * S / 128))
-    parts = {"eyel": [(eyes[0], 0, True)], "eyer": [(eyes[1], 0, True)],
-             "nose": [(g["nose"], 0, True), (g["bridge"], 1.0, False)], "mouth": [(g["lips"], 0, True)]}
+    parts = {
+        "eyel": [(eyes[0], 0, True)],
+        "eyer": [(eyes[1], 0, True)],
+        "nose": [(g["nose"], 0, True), (g["bridge"], 1.0, False)],
+        "mouth": [(g["lips"], 0, True)],
+    }
     return Portrait(
         photo=np.clip(photo + 0.5, 0, 255).astype(np.uint8),
         drawing=np.clip(drawing + 0.5, 0, 255).astype(np.uint8),
@@ -314,9 +332,16 @@ def _write_csv(path: Path, rows: list[tuple[str, int]]) -> None:
     path.write_text("name,style\n" + "".join(f"{name},{style}\n" for name, style in rows))
 
 
-def make_demo_data(out_dir: str | Path, size: int = 128, count: int = 240, seed: int = 0,
-                   test_fraction: float = 0.15, progress: bool = True,
-                   styles: tuple[int, ...] = (0, 1, 2), paired_style: int | None = 1) -> DemoSummary:
+def make_demo_data(
+    out_dir: str | Path,
+    size: int = 128,
+    count: int = 240,
+    seed: int = 0,
+    test_fraction: float = 0.15,
+    progress: bool = True,
+    styles: tuple[int, ...] = (0, 1, 2),
+    paired_style: int | None = 1,
+) -> DemoSummary:
     """Write a deterministic demo dataset in the APDrawing (paired) and QMUPD (unpaired) layouts.
 
     Image ``i`` is rendered from ``np.random.default_rng([seed, i])`` with style ``styles[i % len(styles)]``
@@ -365,8 +390,11 @@ def make_demo_data(out_dir: str | Path, size: int = 128, count: int = 240, seed:
     b_styles: list[tuple[str, int]] = []  # (file name, style) rows of styles.csv
     for i in indices:
         p = render_portrait(np.random.default_rng([seed, i]), size, styles[i % len(styles)])
-        pair = p if paired_style in (None, p.style) else render_portrait(np.random.default_rng([seed, i]), size,
-                                                                           paired_style)
+        pair = (
+            p
+            if paired_style in (None, p.style)
+            else render_portrait(np.random.default_rng([seed, i]), size, paired_style)
+        )
         stem = f"demo_{i:05d}"
         split = "train" if i < n_train else "test"
         drawing_rgb = np.repeat(pair.drawing[..., None], 3, axis=2)
@@ -378,14 +406,18 @@ def make_demo_data(out_dir: str | Path, size: int = 128, count: int = 240, seed:
         for part in PART_NAMES:
             _save(p.part_masks[part], paired / "mask" / part / f"{stem}.png", "L")
         paired_styles.append((f"{stem}.png", pair.style))
-        unpaired_masks = {"nose": p.part_masks["nose"], "lips": p.part_masks["mouth"],
-                          "eyes": np.maximum(p.part_masks["eyel"], p.part_masks["eyer"])}
+        unpaired_masks = {
+            "nose": p.part_masks["nose"],
+            "lips": p.part_masks["mouth"],
+            "eyes": np.maximum(p.part_masks["eyel"], p.part_masks["eyer"]),
+        }
         if split == "test":
             _save(p.photo, paired / "test_single" / f"{stem}.png", "RGB")
             _save(p.photo, unpaired / "test" / "A" / f"{stem}.png", "RGB")
             continue
-        side, name, image, mode = (("A", f"photo_{i:05d}", p.photo, "RGB") if i < n_a
-                                   else ("B", f"drawing_{i - n_a:05d}", p.drawing, "L"))
+        side, name, image, mode = (
+            ("A", f"photo_{i:05d}", p.photo, "RGB") if i < n_a else ("B", f"drawing_{i - n_a:05d}", p.drawing, "L")
+        )
         _save(image, unpaired / "train" / side / f"{name}.png", mode)
         for part, mask in unpaired_masks.items():
             _save(mask, unpaired / "train" / f"{side}_{part}" / f"{name}.png", "L")
@@ -397,5 +429,12 @@ def make_demo_data(out_dir: str | Path, size: int = 128, count: int = 240, seed:
             b_styles.append((f"{name}.png", p.style))
     _write_csv(paired / "styles.csv", paired_styles)
     _write_csv(unpaired / "train" / "styles.csv", b_styles)
-    return DemoSummary(root=root, paired_root=paired, unpaired_root=unpaired, train_count=n_train,
-                       test_count=n_test, size=int(size), seconds=time.perf_counter() - start)
+    return DemoSummary(
+        root=root,
+        paired_root=paired,
+        unpaired_root=unpaired,
+        train_count=n_train,
+        test_count=n_test,
+        size=int(size),
+        seconds=time.perf_counter() - start,
+    )

@@ -68,8 +68,9 @@ def _check_record(record: PairedRecord) -> list[str]:
         return [*problems, str(error)]
     outside = (points[:, 0] < 0) | (points[:, 0] >= width) | (points[:, 1] < 0) | (points[:, 1] >= height)
     if outside.any():
-        problems.append(f"{record.landmarks}: landmark(s) {np.flatnonzero(outside).tolist()} outside the "
-                        f"{width}×{height} image")
+        problems.append(
+            f"{record.landmarks}: landmark(s) {np.flatnonzero(outside).tolist()} outside the {width}×{height} image"
+        )
     return problems
 
 
@@ -77,19 +78,30 @@ def find_records(root: Path, split: str, landmark_dir: Path, mask_dir: Path) -> 
     """Discover the samples of a split in either supported layout (combined A|B or separate A/B folders)."""
     combined = list_images(root / "data" / split)
     if combined:
-        return [PairedRecord(p.stem, p, p, landmark_dir / f"{p.stem}.txt", mask_dir / f"{p.stem}.png", True)
-                for p in combined]
+        return [
+            PairedRecord(p.stem, p, p, landmark_dir / f"{p.stem}.txt", mask_dir / f"{p.stem}.png", True)
+            for p in combined
+        ]
     drawings = {d.stem: d for d in list_images(root / "B" / split)}
-    return [PairedRecord(photo.stem, photo, drawings.get(photo.stem, root / "B" / split / photo.name),
-                         landmark_dir / f"{photo.stem}.txt", mask_dir / f"{photo.stem}.png")
-            for photo in list_images(root / "A" / split)]
+    return [
+        PairedRecord(
+            photo.stem,
+            photo,
+            drawings.get(photo.stem, root / "B" / split / photo.name),
+            landmark_dir / f"{photo.stem}.txt",
+            mask_dir / f"{photo.stem}.png",
+        )
+        for photo in list_images(root / "A" / split)
+    ]
 
 
 def validate_records(root: Path, records: list[PairedRecord], what: str) -> None:
     """Raise one :class:`DatasetError` listing every problem of ``records`` (or if there are none)."""
     if not records:
-        raise DatasetError(root, [f"no {what} images found (expected {root}/data/<split>/*.png or "
-                                  f"{root}/A/<split>/ and {root}/B/<split>/)"])
+        raise DatasetError(
+            root,
+            [f"no {what} images found (expected {root}/data/<split>/*.png or {root}/A/<split>/ and {root}/B/<split>/)"],
+        )
     problems = []
     for record in records:
         if record.drawing is not None and not record.combined and not record.drawing.is_file():
@@ -143,8 +155,7 @@ class PairedDataset(Dataset):
         def resize(image: np.ndarray, interpolation: int = cv2.INTER_CUBIC) -> np.ndarray:
             return cv2.resize(image, (size, size), interpolation=interpolation)
 
-        return (resize(photo), None if drawing is None else resize(drawing), resize(mask, cv2.INTER_LINEAR),
-                landmarks)
+        return (resize(photo), None if drawing is None else resize(drawing), resize(mask, cv2.INTER_LINEAR), landmarks)
 
     def __getitem__(self, index: int) -> PairedBatch:
         self._seed()
@@ -222,12 +233,22 @@ class APDrawingDataModule(SplitDataModule):
     def _predict_records(self) -> list[PairedRecord]:
         hp = self.hparams
         if hp.predict_dir is None:
-            records = [PairedRecord(r.name, r.photo, None, r.landmarks, r.mask, r.combined)
-                       for r in find_records(self.root, hp.val_split, self.landmark_dir, self.mask_dir)]
+            records = [
+                PairedRecord(r.name, r.photo, None, r.landmarks, r.mask, r.combined)
+                for r in find_records(self.root, hp.val_split, self.landmark_dir, self.mask_dir)
+            ]
         else:
-            records = [PairedRecord(p.stem, p, None, self.landmark_dir / f"{p.stem}.txt",
-                                    self.mask_dir / f"{p.stem}.png", hp.predict_combined)
-                       for p in list_images(hp.predict_dir)]
+            records = [
+                PairedRecord(
+                    p.stem,
+                    p,
+                    None,
+                    self.landmark_dir / f"{p.stem}.txt",
+                    self.mask_dir / f"{p.stem}.png",
+                    hp.predict_combined,
+                )
+                for p in list_images(hp.predict_dir)
+            ]
         validate_records(Path(hp.predict_dir or self.root), records, "prediction")
         return records
 

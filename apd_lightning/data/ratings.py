@@ -48,8 +48,11 @@ class RatedBatch:
 
     @classmethod
     def collate(cls, samples: list[RatedBatch]) -> RatedBatch:
-        return cls(torch.stack([s.drawing for s in samples]), torch.stack([s.score for s in samples]),
-                   [s.name for s in samples])
+        return cls(
+            torch.stack([s.drawing for s in samples]),
+            torch.stack([s.score for s in samples]),
+            [s.name for s in samples],
+        )
 
 
 def read_ratings(root: Path | str, ratings_csv: str = "ratings.csv") -> list[tuple[Path, float]]:
@@ -62,8 +65,7 @@ def read_ratings(root: Path | str, ratings_csv: str = "ratings.csv") -> list[tup
     root = Path(root)
     csv_path = Path(ratings_csv) if Path(ratings_csv).is_absolute() else root / ratings_csv
     if not csv_path.is_file():
-        raise DatasetError(root, [f"ratings file {csv_path} not found (expected a CSV with header "
-                                  "'name,score')"])
+        raise DatasetError(root, [f"ratings file {csv_path} not found (expected a CSV with header 'name,score')"])
     with csv_path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
         header = rows[0].keys() if rows else []
@@ -79,8 +81,7 @@ def read_ratings(root: Path | str, ratings_csv: str = "ratings.csv") -> list[tup
         except (TypeError, ValueError):
             score = math.nan
         if not math.isfinite(score):
-            problems.append(f"{csv_path.name} line {line}: score {row['score']!r} of {name!r} is not a "
-                            "number")
+            problems.append(f"{csv_path.name} line {line}: score {row['score']!r} of {name!r} is not a number")
         if name in seen:
             problems.append(f"{csv_path.name} line {line}: {name!r} rated twice")
         seen.add(name)
@@ -110,8 +111,9 @@ class RatedDrawingsDataset(Dataset):
         flip_prob: horizontal-flip probability (training).
     """
 
-    def __init__(self, records: list[tuple[Path, float]], root: Path, image_size: int = 299,
-                 flip_prob: float = 0.0) -> None:
+    def __init__(
+        self, records: list[tuple[Path, float]], root: Path, image_size: int = 299, flip_prob: float = 0.0
+    ) -> None:
         self.records = records
         self.root = root
         self.image_size = image_size
@@ -124,8 +126,9 @@ class RatedDrawingsDataset(Dataset):
         path, score = self.records[index]
         drawing = read_image(path, "L")
         shrink = drawing.shape[0] > self.image_size
-        drawing = cv2.resize(drawing, (self.image_size, self.image_size),
-                             interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+        drawing = cv2.resize(
+            drawing, (self.image_size, self.image_size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
+        )
         if self.flip_prob > 0 and torch.rand(()) < self.flip_prob:
             drawing = drawing[:, ::-1]
         tensor = torch.from_numpy(np.ascontiguousarray(drawing)).float().unsqueeze(0) / 127.5 - 1
@@ -147,9 +150,17 @@ class RatedDrawingsDataModule(SplitDataModule):
         split_seed: seed of the train/validation split.
     """
 
-    def __init__(self, root: str = "datasets/rated_drawings", ratings_csv: str = "ratings.csv",
-                 image_size: int = 299, val_fraction: float = 0.1, batch_size: int = 16, num_workers: int = 4,
-                 flip_prob: float = 0.5, split_seed: int = 0) -> None:
+    def __init__(
+        self,
+        root: str = "datasets/rated_drawings",
+        ratings_csv: str = "ratings.csv",
+        image_size: int = 299,
+        val_fraction: float = 0.1,
+        batch_size: int = 16,
+        num_workers: int = 4,
+        flip_prob: float = 0.5,
+        split_seed: int = 0,
+    ) -> None:
         super().__init__(batch_size, num_workers)
         if not 0 <= val_fraction < 1:
             raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
@@ -163,8 +174,13 @@ class RatedDrawingsDataModule(SplitDataModule):
         order = np.random.default_rng(hp.split_seed).permutation(len(records))
         n_val = 0 if hp.val_fraction == 0 else max(2, round(hp.val_fraction * len(records)))
         if len(records) - n_val < 1:
-            raise DatasetError(self.root, [f"{len(records)} rated image(s) are too few for val_fraction "
-                                           f"{hp.val_fraction} (need 1 for training and 2 for validation)"])
+            raise DatasetError(
+                self.root,
+                [
+                    f"{len(records)} rated image(s) are too few for val_fraction "
+                    f"{hp.val_fraction} (need 1 for training and 2 for validation)"
+                ],
+            )
         return [records[i] for i in order[n_val:]], [records[i] for i in order[:n_val]]
 
     def setup(self, stage: str | None = None) -> None:
@@ -210,8 +226,9 @@ def degrade_drawing(drawing: np.ndarray, amount: float, rng: np.random.Generator
     return np.clip((1.0 - ink) * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
-def make_synthetic_ratings(drawings_dir: Path | str, out_dir: Path | str, seed: int = 0, copies: int = 3,
-                           combined: bool = False) -> Path:
+def make_synthetic_ratings(
+    drawings_dir: Path | str, out_dir: Path | str, seed: int = 0, copies: int = 3, combined: bool = False
+) -> Path:
     """Write a rated set: ``copies`` degraded versions of each drawing, score = 1 − degradation amount.
 
     Args:
@@ -248,9 +265,11 @@ def make_synthetic_ratings(drawings_dir: Path | str, out_dir: Path | str, seed: 
 
 def make_rated_set_main(argv: Sequence[str]) -> int:
     """``make-rated-set SRC_DIR OUT_DIR [--copies N] [--seed S] [--combined]``."""
-    parser = argparse.ArgumentParser(prog="python -m apd_lightning make-rated-set",
-                                     description="Degrade drawings by known amounts into a rated set "
-                                                 "(score = 1 - degradation) for the quality regressor.")
+    parser = argparse.ArgumentParser(
+        prog="python -m apd_lightning make-rated-set",
+        description="Degrade drawings by known amounts into a rated set "
+        "(score = 1 - degradation) for the quality regressor.",
+    )
     parser.add_argument("src_dir", help="folder of drawings")
     parser.add_argument("out_dir", help="output folder (degraded PNGs + ratings.csv)")
     parser.add_argument("--copies", type=int, default=3, help="degraded versions per drawing (default 3)")

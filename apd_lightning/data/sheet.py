@@ -21,8 +21,9 @@ def match_drawings(photos: str | Path, drawings: str | Path) -> list[tuple[Path,
     return groups
 
 
-def contact_sheet(photos: str | Path, drawings: str | Path, out: str | Path, max_rows: int = 8,
-                  columns: int = 2, tile: int = 128) -> Path:
+def contact_sheet(
+    photos: str | Path, drawings: str | Path, out: str | Path, max_rows: int = 8, columns: int = 2, tile: int = 128
+) -> Path:
     """Write a PNG with one ``photo | drawing(s)`` group per photo, ``columns`` groups per row.
 
     Raises:

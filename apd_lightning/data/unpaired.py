@@ -120,13 +120,11 @@ def _read_styles_csv(path: Path, problems: list[str]) -> dict[str, int]:
                     raise ValueError(label)
                 styles[Path(row["name"]).stem] = label
             except (KeyError, TypeError, ValueError):
-                problems.append(f"{path}:{line}: expected 'name,style' with style in 0..{NUM_STYLES - 1}, "
-                                f"got {row}")
+                problems.append(f"{path}:{line}: expected 'name,style' with style in 0..{NUM_STYLES - 1}, got {row}")
     return styles
 
 
-def _read_style(npy: Path, csv_styles: dict[str, int], name: str,
-                problems: list[str]) -> tuple[float, ...] | None:
+def _read_style(npy: Path, csv_styles: dict[str, int], name: str, problems: list[str]) -> tuple[float, ...] | None:
     if npy.is_file():
         try:
             vector = np.load(npy, allow_pickle=False).astype(np.float64).reshape(-1)
@@ -143,8 +141,9 @@ def _read_style(npy: Path, csv_styles: dict[str, int], name: str,
     return None
 
 
-def _find_domain(split_dir: Path, domain: str, problems: list[str],
-                 csv_styles: dict[str, int] | None = None) -> list[ImageRecord]:
+def _find_domain(
+    split_dir: Path, domain: str, problems: list[str], csv_styles: dict[str, int] | None = None
+) -> list[ImageRecord]:
     images = list_images(split_dir / domain)
     if not images:
         problems.append(f"no images in {split_dir / domain}")
@@ -204,9 +203,11 @@ def unpaired_transform(image_size: int, load_size: int, flip_prob: float = 0.5) 
     crop and horizontal flip; the ``masks`` target (an ``(H, W, 3)`` image) shares the parameters and stays
     soft."""
     return A.Compose(
-        [A.Resize(load_size, load_size, interpolation=cv2.INTER_CUBIC),
-         A.RandomCrop(image_size, image_size),
-         A.HorizontalFlip(p=flip_prob)],
+        [
+            A.Resize(load_size, load_size, interpolation=cv2.INTER_CUBIC),
+            A.RandomCrop(image_size, image_size),
+            A.HorizontalFlip(p=flip_prob),
+        ],
         additional_targets={"masks": "image"},
         is_check_shapes=False,  # masks may have another resolution: every target is resized first
         strict=False,
@@ -222,8 +223,9 @@ def _to_tensor(array: np.ndarray, scale_to_signed: bool = True) -> Tensor:
 def _read_masks(record: ImageRecord) -> np.ndarray:
     masks = [read_image(path, "L") for path in record.masks]
     shape = masks[0].shape
-    return np.stack([m if m.shape == shape else cv2.resize(m, shape[::-1], interpolation=cv2.INTER_CUBIC)
-                     for m in masks], axis=-1)
+    return np.stack(
+        [m if m.shape == shape else cv2.resize(m, shape[::-1], interpolation=cv2.INTER_CUBIC) for m in masks], axis=-1
+    )
 
 
 class UnpairedDataset(Dataset):
@@ -234,8 +236,14 @@ class UnpairedDataset(Dataset):
     workers differ from each other and follow ``seed_everything``.
     """
 
-    def __init__(self, photos: list[ImageRecord], drawings: list[ImageRecord], image_size: int = 512,
-                 load_size: int | None = None, flip_prob: float = 0.5) -> None:
+    def __init__(
+        self,
+        photos: list[ImageRecord],
+        drawings: list[ImageRecord],
+        image_size: int = 512,
+        load_size: int | None = None,
+        flip_prob: float = 0.5,
+    ) -> None:
         self.photos, self.drawings = photos, drawings
         load_size = load_size or default_load_size(image_size)
         self.photo_transform = unpaired_transform(image_size, load_size, flip_prob)
@@ -258,15 +266,19 @@ class UnpairedDataset(Dataset):
         self._seed()
         photo_record = self.photos[index % len(self.photos)]
         drawing_record = self.drawings[int(self.rng.integers(len(self.drawings)))]
-        photo = self.photo_transform(image=read_image(photo_record.path, "RGB"),
-                                     masks=_read_masks(photo_record))
-        drawing = self.drawing_transform(image=read_image(drawing_record.path, "L"),
-                                         masks=_read_masks(drawing_record))
+        photo = self.photo_transform(image=read_image(photo_record.path, "RGB"), masks=_read_masks(photo_record))
+        drawing = self.drawing_transform(image=read_image(drawing_record.path, "L"), masks=_read_masks(drawing_record))
         style = torch.tensor(drawing_record.style, dtype=torch.float32)
         return UnpairedBatch(
-            photo=_to_tensor(photo["image"]), drawing=_to_tensor(drawing["image"]), style=style,
-            style_label=style.argmax(), name=photo_record.name, drawing_name=drawing_record.name,
-            photo_masks=_to_tensor(photo["masks"], False), drawing_masks=_to_tensor(drawing["masks"], False))
+            photo=_to_tensor(photo["image"]),
+            drawing=_to_tensor(drawing["image"]),
+            style=style,
+            style_label=style.argmax(),
+            name=photo_record.name,
+            drawing_name=drawing_record.name,
+            photo_masks=_to_tensor(photo["masks"], False),
+            drawing_masks=_to_tensor(drawing["masks"], False),
+        )
 
 
 def _resize(image: np.ndarray, size: int) -> np.ndarray:
@@ -289,7 +301,11 @@ class MonitorDataset(Dataset):
         return UnpairedBatch(
             photo=_to_tensor(_resize(read_image(photo.path, "RGB"), self.image_size)),
             drawing=_to_tensor(_resize(read_image(drawing.path, "L"), self.image_size)),
-            style=style, style_label=style.argmax(), name=photo.name, drawing_name=drawing.name)
+            style=style,
+            style_label=style.argmax(),
+            name=photo.name,
+            drawing_name=drawing.name,
+        )
 
 
 class PhotoDataset(Dataset):
@@ -304,8 +320,11 @@ class PhotoDataset(Dataset):
     def __getitem__(self, index: int) -> PhotoBatch:
         record = self.records[index]
         photo = read_image(record.path, "RGB")
-        return PhotoBatch(photo=_to_tensor(_resize(photo, self.image_size)), name=record.name,
-                          original_size=torch.tensor(photo.shape[:2]))
+        return PhotoBatch(
+            photo=_to_tensor(_resize(photo, self.image_size)),
+            name=record.name,
+            original_size=torch.tensor(photo.shape[:2]),
+        )
 
 
 def default_load_size(image_size: int) -> int:
@@ -365,8 +384,7 @@ class UnpairedDataModule(SplitDataModule):
         if stage in (None, "fit", "validate", "test"):
             photos, drawings = find_unpaired(self.root, "train")
             if stage in (None, "fit"):
-                self.datasets["train"] = UnpairedDataset(photos, drawings, self.image_size, hp.load_size,
-                                                         hp.flip_prob)
+                self.datasets["train"] = UnpairedDataset(photos, drawings, self.image_size, hp.load_size, hp.flip_prob)
             self.datasets["val"] = MonitorDataset(self._monitor_photos(photos), drawings, self.image_size)
         if stage == "predict":
             records = find_photos(Path(hp.predict_dir) if hp.predict_dir else self.root / "test" / "A")

@@ -109,8 +109,9 @@ def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return points @ matrix[:, :2].T + matrix[:, 2]
 
 
-def warp_like(image: np.ndarray, matrix: np.ndarray, size: int, fill: int = 255,
-              interpolation: int = cv2.INTER_CUBIC) -> np.ndarray:
+def warp_like(
+    image: np.ndarray, matrix: np.ndarray, size: int, fill: int = 255, interpolation: int = cv2.INTER_CUBIC
+) -> np.ndarray:
     """Warp an image with a source→aligned 2×3 matrix into a ``size × size`` square.
 
     Use it to carry a photo's drawing (or any image registered with the photo) into the aligned frame.
@@ -128,9 +129,14 @@ def warp_like(image: np.ndarray, matrix: np.ndarray, size: int, fill: int = 255,
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] > 4):
         raise ValueError(f"image must be (H, W) or (H, W, C<=4), got shape {image.shape}")
     channels = 1 if image.ndim == 2 else image.shape[2]
-    return cv2.warpAffine(np.ascontiguousarray(image), np.asarray(matrix, dtype=np.float64), (size, size),
-                          flags=interpolation, borderMode=cv2.BORDER_CONSTANT,
-                          borderValue=(fill,) * channels if channels > 1 else fill)
+    return cv2.warpAffine(
+        np.ascontiguousarray(image),
+        np.asarray(matrix, dtype=np.float64),
+        (size, size),
+        flags=interpolation,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(fill,) * channels if channels > 1 else fill,
+    )
 
 
 def align_face(image: np.ndarray, landmarks: np.ndarray, size: int = 512) -> AlignedFace:

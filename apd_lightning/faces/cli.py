@@ -15,24 +15,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m apd_lightning preprocess",
         description="Detect the largest face (MediaPipe), align its 5 points to the APDrawing 512 template "
-                    "and write dataset files: aligned photos, landmarks and person masks (apdrawing layout) "
-                    "or aligned photos and eye/nose/lip masks (unpaired layout). "
-                    f"A report goes to OUTPUT/{REPORT_NAME}.")
+        "and write dataset files: aligned photos, landmarks and person masks (apdrawing layout) "
+        "or aligned photos and eye/nose/lip masks (unpaired layout). "
+        f"A report goes to OUTPUT/{REPORT_NAME}.",
+    )
     parser.add_argument("input", type=Path, help="a photo, or a folder of photos (not recursive)")
     parser.add_argument("output", type=Path, help="output root folder")
-    parser.add_argument("--layout", choices=("apdrawing", "unpaired"), default="apdrawing",
-                        help="apdrawing: photos/ (or data/SPLIT/ A|B pairs), landmark/ALL/, mask/ALL/; "
-                             "unpaired: A/, A_eyes/, A_nose/, A_lips/ (default: apdrawing)")
-    parser.add_argument("--drawings", type=Path, default=None,
-                        help="folder of drawings with the photos' file stems: warp each with its photo's "
-                             "transform and write A|B pairs to OUTPUT/data/SPLIT/ (apdrawing layout)")
-    parser.add_argument("--split", default="train",
-                        help="folder under OUTPUT/data/ for A|B pairs (default: train)")
-    parser.add_argument("--size", type=int, default=512,
-                        help="side of the aligned images in px (default: 512)")
+    parser.add_argument(
+        "--layout",
+        choices=("apdrawing", "unpaired"),
+        default="apdrawing",
+        help="apdrawing: photos/ (or data/SPLIT/ A|B pairs), landmark/ALL/, mask/ALL/; "
+        "unpaired: A/, A_eyes/, A_nose/, A_lips/ (default: apdrawing)",
+    )
+    parser.add_argument(
+        "--drawings",
+        type=Path,
+        default=None,
+        help="folder of drawings with the photos' file stems: warp each with its photo's "
+        "transform and write A|B pairs to OUTPUT/data/SPLIT/ (apdrawing layout)",
+    )
+    parser.add_argument("--split", default="train", help="folder under OUTPUT/data/ for A|B pairs (default: train)")
+    parser.add_argument("--size", type=int, default=512, help="side of the aligned images in px (default: 512)")
     parser.add_argument("--overwrite", action="store_true", help="redo images whose outputs exist")
-    parser.add_argument("--max-faces", type=int, default=5,
-                        help="faces detected per image; the largest is used (default: 5)")
+    parser.add_argument(
+        "--max-faces", type=int, default=5, help="faces detected per image; the largest is used (default: 5)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
@@ -56,9 +64,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     landmarker = MediaPipeLandmarker(max_faces=args.max_faces)
     segmenter = MediaPipeSegmenter() if args.layout == "apdrawing" else None
     try:
-        preprocessor = FacePreprocessor(args.output, landmarker, segmenter, layout=args.layout,
-                                        size=args.size, drawings=args.drawings, split=args.split,
-                                        overwrite=args.overwrite)
+        preprocessor = FacePreprocessor(
+            args.output,
+            landmarker,
+            segmenter,
+            layout=args.layout,
+            size=args.size,
+            drawings=args.drawings,
+            split=args.split,
+            overwrite=args.overwrite,
+        )
     except (ValueError, FileNotFoundError) as error:
         landmarker.close()
         if segmenter is not None:

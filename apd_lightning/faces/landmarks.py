@@ -126,17 +126,25 @@ class MediaPipeLandmarker(Landmarker):
         except ImportError as error:  # pragma: no cover - depends on the environment
             raise ImportError(MISSING_MEDIAPIPE) from error
         self.max_faces, self.crop_scale = max_faces, crop_scale
-        self._mesh = face_mesh.FaceMesh(static_image_mode=True, max_num_faces=max_faces,
-                                        refine_landmarks=True, min_detection_confidence=min_confidence)
-        self._detector = face_detection.FaceDetection(model_selection=1,  # the full-range (5 m) model
-                                                      min_detection_confidence=min_confidence)
+        self._mesh = face_mesh.FaceMesh(
+            static_image_mode=True,
+            max_num_faces=max_faces,
+            refine_landmarks=True,
+            min_detection_confidence=min_confidence,
+        )
+        self._detector = face_detection.FaceDetection(
+            model_selection=1,  # the full-range (5 m) model
+            min_detection_confidence=min_confidence,
+        )
 
     def _meshes(self, image_rgb: np.ndarray) -> list[np.ndarray]:
         height, width = image_rgb.shape[:2]
         result = self._mesh.process(image_rgb)
         # Normalised x·W behaves as a 0-based pixel index (checked by rescaling an image 2× and 3×).
-        return [np.array([(p.x * width, p.y * height) for p in face.landmark], dtype=np.float64)
-                for face in result.multi_face_landmarks or []]
+        return [
+            np.array([(p.x * width, p.y * height) for p in face.landmark], dtype=np.float64)
+            for face in result.multi_face_landmarks or []
+        ]
 
     def _detect_in_crops(self, image_rgb: np.ndarray) -> list[FaceDetection]:
         height, width = image_rgb.shape[:2]

@@ -56,8 +56,9 @@ def _save(image: np.ndarray, path: Path) -> None:
     Image.fromarray(image).save(path)
 
 
-def _drawing_matrix(matrix: np.ndarray, photo_shape: tuple[int, ...], drawing_shape: tuple[int, ...],
-                    name: str) -> np.ndarray:
+def _drawing_matrix(
+    matrix: np.ndarray, photo_shape: tuple[int, ...], drawing_shape: tuple[int, ...], name: str
+) -> np.ndarray:
     """The photo's transform for a drawing of the same framing, possibly at another resolution."""
     (ph, pw), (dh, dw) = photo_shape[:2], drawing_shape[:2]
     if abs(dw / dh - pw / ph) > 0.01 * pw / ph:
@@ -80,9 +81,17 @@ class FacePreprocessor:
         overwrite: redo images whose outputs all exist already.
     """
 
-    def __init__(self, out: Path | str, landmarker: Landmarker, segmenter: Segmenter | None = None,
-                 layout: Layout = "apdrawing", size: int = 512, drawings: Path | str | None = None,
-                 split: str = "train", overwrite: bool = False) -> None:
+    def __init__(
+        self,
+        out: Path | str,
+        landmarker: Landmarker,
+        segmenter: Segmenter | None = None,
+        layout: Layout = "apdrawing",
+        size: int = 512,
+        drawings: Path | str | None = None,
+        split: str = "train",
+        overwrite: bool = False,
+    ) -> None:
         if layout not in ("apdrawing", "unpaired"):
             raise ValueError(f"layout must be 'apdrawing' or 'unpaired', got {layout!r}")
         if layout == "apdrawing" and segmenter is None:
@@ -101,11 +110,16 @@ class FacePreprocessor:
     def outputs(self, stem: str) -> dict[str, Path]:
         """Output files of one input, by role; the first one is written last (it marks completion)."""
         if self.layout == "unpaired":
-            return {"photo": self.out / "A" / f"{stem}.png",
-                    **{part: self.out / f"A_{part}" / f"{stem}.png" for part in MESH_PART_REGIONS}}
+            return {
+                "photo": self.out / "A" / f"{stem}.png",
+                **{part: self.out / f"A_{part}" / f"{stem}.png" for part in MESH_PART_REGIONS},
+            }
         main = (self.out / "data" / self.split if self.drawings_dir else self.out / "photos") / f"{stem}.png"
-        return {"photo": main, "landmarks": self.out / "landmark" / "ALL" / f"{stem}.txt",
-                "mask": self.out / "mask" / "ALL" / f"{stem}.png"}
+        return {
+            "photo": main,
+            "landmarks": self.out / "landmark" / "ALL" / f"{stem}.txt",
+            "mask": self.out / "mask" / "ALL" / f"{stem}.png",
+        }
 
     def process(self, path: Path) -> str:
         """Preprocess one photo. Returns a note for the report ('' or e.g. the face count).
@@ -133,8 +147,9 @@ class FacePreprocessor:
             self._write_apdrawing(aligned, drawing_path, photo.shape, outputs)
         return f"{len(faces)} faces found, used the largest" if len(faces) > 1 else ""
 
-    def _write_apdrawing(self, aligned: AlignedFace, drawing_path: Path | None, photo_shape: tuple[int, ...],
-                         outputs: dict[str, Path]) -> None:
+    def _write_apdrawing(
+        self, aligned: AlignedFace, drawing_path: Path | None, photo_shape: tuple[int, ...], outputs: dict[str, Path]
+    ) -> None:
         image = aligned.image
         if drawing_path is not None:
             drawing = read_image(drawing_path, "RGB")
@@ -205,8 +220,7 @@ def write_report(rows: list[ReportRow], path: Path | str) -> Path:
 
 def summarize(rows: list[ReportRow]) -> str:
     """Human-readable closing summary: counts per status, then one line per image that was not clean."""
-    counts = {status: sum(row.status == status for row in rows)
-              for status in ("processed", "skipped", "failed")}
+    counts = {status: sum(row.status == status for row in rows) for status in ("processed", "skipped", "failed")}
     lines = [", ".join(f"{count} {status}" for status, count in counts.items())]
     lines += [f"  {row.status:9s} {row.file}: {row.reason}" for row in rows if row.reason]
     return "\n".join(lines)

@@ -111,8 +111,14 @@ def dt_function(backend: str = "ours", radius: int | None = None) -> Callable[[T
 class ChamferLoss(nn.Module):
     """Module form of :func:`chamfer_loss`; returns the weighted sum of both terms."""
 
-    def __init__(self, weight_real_to_fake: float = 0.1, weight_fake_to_real: float = 0.1,
-                 sharpness: float = 10.0, dt_backend: str = "ours", dt_radius: int | None = None) -> None:
+    def __init__(
+        self,
+        weight_real_to_fake: float = 0.1,
+        weight_fake_to_real: float = 0.1,
+        sharpness: float = 10.0,
+        dt_backend: str = "ours",
+        dt_radius: int | None = None,
+    ) -> None:
         super().__init__()
         self.weights = (weight_real_to_fake, weight_fake_to_real)
         self.sharpness = sharpness

@@ -18,8 +18,7 @@ from torchmetrics.functional.image.lpips import _NoTrainLpips
 from ..weights import load_state_dict, resolve_weights
 
 #: torchvision AlexNet ``features`` indices held by each slice of torchmetrics' LPIPS backbone.
-_ALEXNET_SLICES = ((1, range(0, 2)), (2, range(2, 5)), (3, range(5, 8)), (4, range(8, 10)),
-                   (5, range(10, 12)))
+_ALEXNET_SLICES = ((1, range(0, 2)), (2, range(2, 5)), (3, range(5, 8)), (4, range(8, 10)), (5, range(10, 12)))
 
 Net = Callable[[Tensor], Tensor]
 
@@ -39,8 +38,9 @@ def edge_image(image: Tensor, edge_net: Net) -> Tensor:
     return (2 * edge_net((image + 1) / 2) - 1).expand(-1, 3, -1, -1)
 
 
-def relaxed_cycle_loss(reconstruction: Tensor, photo_edges: Tensor, edge_net: Net,
-                       perceptual: Callable[[Tensor, Tensor], Tensor]) -> Tensor:
+def relaxed_cycle_loss(
+    reconstruction: Tensor, photo_edges: Tensor, edge_net: Net, perceptual: Callable[[Tensor, Tensor], Tensor]
+) -> Tensor:
     """mean_b LPIPS(E(reconstruction), E(photo)): the relaxed forward cycle (also the truncation loss).
 
     Args:
@@ -53,16 +53,19 @@ def relaxed_cycle_loss(reconstruction: Tensor, photo_edges: Tensor, edge_net: Ne
         Scalar loss.
     """
     if reconstruction.shape != photo_edges.shape:
-        raise ValueError(f"reconstruction {tuple(reconstruction.shape)} and photo_edges "
-                         f"{tuple(photo_edges.shape)} must have the same shape")
+        raise ValueError(
+            f"reconstruction {tuple(reconstruction.shape)} and photo_edges "
+            f"{tuple(photo_edges.shape)} must have the same shape"
+        )
     return perceptual(edge_image(reconstruction, edge_net), photo_edges).mean()
 
 
 def strict_cycle_loss(reconstruction: Tensor, drawing: Tensor) -> Tensor:
     """mean |G(F(y), s) − y|: the strict backward cycle on ``(B, 1, H, W)`` drawings in [-1, 1]."""
     if reconstruction.shape != drawing.shape:
-        raise ValueError(f"reconstruction {tuple(reconstruction.shape)} and drawing {tuple(drawing.shape)} "
-                         "must have the same shape")
+        raise ValueError(
+            f"reconstruction {tuple(reconstruction.shape)} and drawing {tuple(drawing.shape)} must have the same shape"
+        )
     return F.l1_loss(reconstruction, drawing)
 
 
@@ -92,8 +95,11 @@ def alexnet_to_lpips(state: dict[str, Tensor]) -> dict[str, Tensor]:
     return out
 
 
-def build_lpips(alexnet_path: str | os.PathLike | None = None, lpips_path: str | os.PathLike | None = None,
-                random_init: bool = False) -> nn.Module:
+def build_lpips(
+    alexnet_path: str | os.PathLike | None = None,
+    lpips_path: str | os.PathLike | None = None,
+    random_init: bool = False,
+) -> nn.Module:
     """LPIPS v0.1 (AlexNet, ``net-lin``) from torchmetrics, frozen and always in eval mode, built offline.
 
     Args:

@@ -19,8 +19,7 @@ def style_classification_loss(logits: Tensor, style: Tensor, soft: bool = False)
         Scalar loss.
     """
     if logits.ndim != 2 or style.shape != logits.shape:
-        raise ValueError(f"logits and style must both be (B, K), got {tuple(logits.shape)} and "
-                         f"{tuple(style.shape)}")
+        raise ValueError(f"logits and style must both be (B, K), got {tuple(logits.shape)} and {tuple(style.shape)}")
     if soft:
         return F.cross_entropy(logits, style.to(logits.dtype))
     return F.cross_entropy(logits, style.argmax(dim=1))

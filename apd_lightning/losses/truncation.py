@@ -13,8 +13,7 @@ TRUNCATION_SCALE = 31.875
 TruncationGradient = Literal["detach", "straight_through"]
 
 
-def truncate(drawing: Tensor, scale: float = TRUNCATION_SCALE,
-             gradient: TruncationGradient = "detach") -> Tensor:
+def truncate(drawing: Tensor, scale: float = TRUNCATION_SCALE, gradient: TruncationGradient = "detach") -> Tensor:
     """T(z) = floor((z + 1)·a)/a − 1: with ``a = 31.875``, 64 levels from −1 to 0.976 (white).
 
     Args:
@@ -45,8 +44,7 @@ class Truncation(nn.Module):
     def __init__(self, scale: float = TRUNCATION_SCALE, gradient: TruncationGradient = "detach") -> None:
         super().__init__()
         if gradient not in ("detach", "straight_through"):
-            raise ValueError(f"unknown truncation gradient {gradient!r}; choose 'detach' or "
-                             "'straight_through'")
+            raise ValueError(f"unknown truncation gradient {gradient!r}; choose 'detach' or 'straight_through'")
         self.scale = scale
         self.gradient = gradient
 

@@ -59,8 +59,9 @@ def _by_stem(images: list[Path], flag: str) -> dict[str, Path]:
     stems: dict[str, Path] = {}
     for path in images:
         if path.stem in stems:
-            raise EvaluationError(f"--pairs: {flag} has two images named {path.stem} "
-                                  f"({stems[path.stem].name}, {path.name})")
+            raise EvaluationError(
+                f"--pairs: {flag} has two images named {path.stem} ({stems[path.stem].name}, {path.name})"
+            )
         stems[path.stem] = path
     return stems
 
@@ -79,14 +80,18 @@ def pair_images(real: list[Path], fake: list[Path]) -> list[tuple[Path, Path]]:
     only_real = sorted(real_stems.keys() - fake_stems.keys())
     only_fake = sorted(fake_stems.keys() - real_stems.keys())
     if only_real or only_fake:
-        raise EvaluationError(f"--pairs: file names differ: {len(only_real)} only in --real "
-                              f"[{_shown(only_real)}], {len(only_fake)} only in --fake [{_shown(only_fake)}]")
+        raise EvaluationError(
+            f"--pairs: file names differ: {len(only_real)} only in --real "
+            f"[{_shown(only_real)}], {len(only_fake)} only in --fake [{_shown(only_fake)}]"
+        )
     pairs = [(real_stems[stem], fake_stems[stem]) for stem in sorted(real_stems)]
     mismatched = [(r, f, image_size(r), image_size(f)) for r, f in pairs if image_size(r) != image_size(f)]
     if mismatched:
         r, f, (rw, rh), (fw, fh) = mismatched[0]
-        raise EvaluationError(f"--pairs: {len(mismatched)} pair(s) differ in size, e.g. {r.name} is "
-                              f"{rw}x{rh} in --real but {f.name} is {fw}x{fh} in --fake")
+        raise EvaluationError(
+            f"--pairs: {len(mismatched)} pair(s) differ in size, e.g. {r.name} is "
+            f"{rw}x{rh} in --real but {f.name} is {fw}x{fh} in --fake"
+        )
     return pairs
 
 
@@ -135,8 +140,9 @@ def evaluate_folders(
         raise EvaluationError(f"--batch-size must be >= 1 and --size >= 16, got {batch_size} and {size}")
     real, fake = _folder_images(real_dir, "--real"), _folder_images(fake_dir, "--fake")
     if {"fid", "kid"} & set(metrics) and min(len(real), len(fake)) < 2:
-        raise EvaluationError(f"FID and KID need at least 2 images per folder, got {len(real)} real and "
-                              f"{len(fake)} generated")
+        raise EvaluationError(
+            f"FID and KID need at least 2 images per folder, got {len(real)} real and {len(fake)} generated"
+        )
     matched = pair_images(real, fake) if pairs else None
 
     built = suite.build_metrics(metrics, inception_path, alexnet_path, quality_path)
@@ -189,25 +195,39 @@ def _results(built: dict, num_real: int, num_fake: int, num_pairs: int | None) -
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m apd_lightning evaluate",
-                                     description="FID / KID / LPIPS / quality score of generated drawings; "
-                                                 "prints one JSON object. Nothing is downloaded.")
+    parser = argparse.ArgumentParser(
+        prog="python -m apd_lightning evaluate",
+        description="FID / KID / LPIPS / quality score of generated drawings; "
+        "prints one JSON object. Nothing is downloaded.",
+    )
     parser.add_argument("--real", required=True, help="folder of real drawings")
     parser.add_argument("--fake", required=True, help="folder of generated drawings")
-    parser.add_argument("--metrics", default=None,
-                        help="comma-separated among fid,kid,lpips,quality (default: all; lpips only "
-                             "with --pairs)")
-    parser.add_argument("--pairs", action="store_true",
-                        help="both folders hold the same file names; adds LPIPS between matching drawings")
-    parser.add_argument("--inception", default=None,
-                        help="FID Inception weights pt_inception-2015-12-05-6726825d.pth (default: torch "
-                             "hub cache)")
-    parser.add_argument("--alexnet", default=None,
-                        help="torchvision AlexNet weights alexnet-owt-7be5be79.pth for LPIPS (default: "
-                             "hub cache)")
-    parser.add_argument("--quality", default=None,
-                        help="quality regressor checkpoint (train it with configs/quality.yaml; default: "
-                             "quality.ckpt in the hub cache)")
+    parser.add_argument(
+        "--metrics",
+        default=None,
+        help="comma-separated among fid,kid,lpips,quality (default: all; lpips only with --pairs)",
+    )
+    parser.add_argument(
+        "--pairs",
+        action="store_true",
+        help="both folders hold the same file names; adds LPIPS between matching drawings",
+    )
+    parser.add_argument(
+        "--inception",
+        default=None,
+        help="FID Inception weights pt_inception-2015-12-05-6726825d.pth (default: torch hub cache)",
+    )
+    parser.add_argument(
+        "--alexnet",
+        default=None,
+        help="torchvision AlexNet weights alexnet-owt-7be5be79.pth for LPIPS (default: hub cache)",
+    )
+    parser.add_argument(
+        "--quality",
+        default=None,
+        help="quality regressor checkpoint (train it with configs/quality.yaml; default: "
+        "quality.ckpt in the hub cache)",
+    )
     parser.add_argument("--batch-size", type=int, default=32, help="images per batch (default 32)")
     parser.add_argument("--size", type=int, default=299, help="images are resized to SIZE² (default 299)")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, ... (default: cuda if any)")
@@ -220,8 +240,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     metrics = None if args.metrics is None else [m.strip() for m in args.metrics.split(",") if m.strip()]
     try:
-        results = evaluate_folders(args.real, args.fake, metrics, args.pairs, args.inception, args.alexnet,
-                                   args.quality, args.batch_size, args.size, device)
+        results = evaluate_folders(
+            args.real,
+            args.fake,
+            metrics,
+            args.pairs,
+            args.inception,
+            args.alexnet,
+            args.quality,
+            args.batch_size,
+            args.size,
+            device,
+        )
     except (ValueError, MissingWeightsError) as error:  # bad inputs (EvaluationError) or weights files
         hint = " (or leave that metric out with --metrics)" if isinstance(error, MissingWeightsError) else ""
         print(f"evaluate: error: {' '.join(str(error).split())}{hint}", file=sys.stderr)

@@ -35,13 +35,16 @@ class DrawingFID(FrechetInceptionDistance):
         >>> fid.compute()  # doctest: +SKIP
     """
 
-    def __init__(self, feature_extractor: nn.Module | None = None,
-                 inception_path: str | os.PathLike | None = None,
-                 reset_real_features: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        feature_extractor: nn.Module | None = None,
+        inception_path: str | os.PathLike | None = None,
+        reset_real_features: bool = True,
+        **kwargs: Any,
+    ) -> None:
         if feature_extractor is None:
             feature_extractor = load_inception_features(inception_path)
-        super().__init__(feature=feature_extractor, reset_real_features=reset_real_features, normalize=True,
-                         **kwargs)
+        super().__init__(feature=feature_extractor, reset_real_features=reset_real_features, normalize=True, **kwargs)
 
     def update(self, drawings: Tensor, real: bool) -> None:
         """Add ``(B, 1, H, W)`` drawings in [-1, 1] to the real or the generated set."""

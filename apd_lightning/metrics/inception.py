@@ -61,9 +61,27 @@ class _FIDInceptionE(InceptionE):
         return outputs
 
 
-_TRUNK = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
-          "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
-          "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c", "avgpool")
+_TRUNK = (
+    "Conv2d_1a_3x3",
+    "Conv2d_2a_3x3",
+    "Conv2d_2b_3x3",
+    "maxpool1",
+    "Conv2d_3b_1x1",
+    "Conv2d_4a_3x3",
+    "maxpool2",
+    "Mixed_5b",
+    "Mixed_5c",
+    "Mixed_5d",
+    "Mixed_6a",
+    "Mixed_6b",
+    "Mixed_6c",
+    "Mixed_6d",
+    "Mixed_6e",
+    "Mixed_7a",
+    "Mixed_7b",
+    "Mixed_7c",
+    "avgpool",
+)
 
 
 class FIDInceptionV3(Inception3):
@@ -80,10 +98,10 @@ class FIDInceptionV3(Inception3):
     num_features = 2048
 
     def __init__(self) -> None:
-        blocks = [BasicConv2d, _FIDInceptionA, InceptionB, _FIDInceptionC, InceptionD, _FIDInceptionE,
-                  InceptionAux]
-        super().__init__(num_classes=1008, aux_logits=False, transform_input=False, inception_blocks=blocks,
-                         init_weights=False)
+        blocks = [BasicConv2d, _FIDInceptionA, InceptionB, _FIDInceptionC, InceptionD, _FIDInceptionE, InceptionAux]
+        super().__init__(
+            num_classes=1008, aux_logits=False, transform_input=False, inception_blocks=blocks, init_weights=False
+        )
         self.Mixed_7c = _FIDInceptionE(2048, pool="max")
         self.requires_grad_(False)
         self.eval()
@@ -113,6 +131,8 @@ def load_inception_features(path: str | os.PathLike | None = None) -> FIDIncepti
     try:
         net.load_state_dict(state)
     except RuntimeError as error:
-        raise ValueError(f"{path or 'the hub-cache file'} is not the FID Inception-v3 state dict "
-                         f"(pt_inception-2015-12-05): {str(error).splitlines()[0]}") from error
+        raise ValueError(
+            f"{path or 'the hub-cache file'} is not the FID Inception-v3 state dict "
+            f"(pt_inception-2015-12-05): {str(error).splitlines()[0]}"
+        ) from error
     return net

@@ -37,16 +37,28 @@ class DrawingKID(KernelInceptionDistance):
         MissingWeightsError: no ``feature_extractor`` and the Inception weights are not on disk.
     """
 
-    def __init__(self, feature_extractor: nn.Module | None = None,
-                 inception_path: str | os.PathLike | None = None,
-                 subsets: int = 100, subset_size: int = 1000, seed: int = 0, reset_real_features: bool = True,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        feature_extractor: nn.Module | None = None,
+        inception_path: str | os.PathLike | None = None,
+        subsets: int = 100,
+        subset_size: int = 1000,
+        seed: int = 0,
+        reset_real_features: bool = True,
+        **kwargs: Any,
+    ) -> None:
         if feature_extractor is None:
             feature_extractor = load_inception_features(inception_path)
         with warnings.catch_warnings():  # "KID will save all extracted features": that is the point
             warnings.filterwarnings("ignore", message=".*will save all extracted features.*")
-            super().__init__(feature=feature_extractor, subsets=subsets, subset_size=subset_size,
-                             reset_real_features=reset_real_features, normalize=True, **kwargs)
+            super().__init__(
+                feature=feature_extractor,
+                subsets=subsets,
+                subset_size=subset_size,
+                reset_real_features=reset_real_features,
+                normalize=True,
+                **kwargs,
+            )
         self.seed = seed
         self.last_subset_size: int | None = None
 
@@ -61,8 +73,9 @@ class DrawingKID(KernelInceptionDistance):
         fake = dim_zero_cat(self.fake_features).double()
         size = min(self.subset_size, real.shape[0], fake.shape[0])
         if size < 2:
-            raise RuntimeError(f"KID needs at least 2 real and 2 generated drawings, got {real.shape[0]} and "
-                               f"{fake.shape[0]}")
+            raise RuntimeError(
+                f"KID needs at least 2 real and 2 generated drawings, got {real.shape[0]} and {fake.shape[0]}"
+            )
         self.last_subset_size = size
         generator = torch.Generator().manual_seed(self.seed)
         scores = []

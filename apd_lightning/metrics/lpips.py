@@ -62,18 +62,19 @@ class DrawingLPIPS(FrozenNetMean):
 
     higher_is_better = False
 
-    def __init__(self, net: nn.Module | None = None, alexnet_path: str | os.PathLike | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, net: nn.Module | None = None, alexnet_path: str | os.PathLike | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.net = net if net is not None else load_lpips_net(alexnet_path)
 
     def update(self, pred: Tensor, target: Tensor) -> None:
         """Add pairs: ``pred`` and ``target`` both ``(B, 1, H, W)`` in [-1, 1]."""
         if pred.shape != target.shape:
-            raise ValueError(f"pred and target must have the same shape, got {tuple(pred.shape)}, "
-                             f"{tuple(target.shape)}")
+            raise ValueError(
+                f"pred and target must have the same shape, got {tuple(pred.shape)}, {tuple(target.shape)}"
+            )
         pred, target = drawing_to_unit_rgb(pred), drawing_to_unit_rgb(target)
         with full_precision(pred.device):
             distances = self.net(pred, target, normalize=True).reshape(-1)
         self._add(distances)
-

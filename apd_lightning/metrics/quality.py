@@ -29,8 +29,9 @@ class QualityScore(FrozenNetMean):
 
     higher_is_better = True
 
-    def __init__(self, net: nn.Module | None = None, quality_path: str | os.PathLike | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, net: nn.Module | None = None, quality_path: str | os.PathLike | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.net = (net if net is not None else load_quality_net(quality_path)).eval().requires_grad_(False)
 
@@ -41,4 +42,3 @@ class QualityScore(FrozenNetMean):
         with full_precision(drawings.device):
             scores = self.net(drawings.float())
         self._add(scores)
-

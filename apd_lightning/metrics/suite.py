@@ -21,8 +21,14 @@ from .quality import QualityScore
 
 METRIC_NAMES = ("fid", "kid", "lpips", "quality")
 
-__all__ = ["METRIC_NAMES", "build_metrics", "check_metric_names", "load_inception_features", "load_lpips_net",
-           "load_quality_net"]
+__all__ = [
+    "METRIC_NAMES",
+    "build_metrics",
+    "check_metric_names",
+    "load_inception_features",
+    "load_lpips_net",
+    "load_quality_net",
+]
 
 
 def check_metric_names(names: Sequence[str]) -> list[str]:
@@ -58,8 +64,7 @@ def build_metrics(
         if "fid" in names:
             metrics["fid"] = DrawingFID(feature_extractor=inception)
         if "kid" in names:
-            metrics["kid"] = DrawingKID(feature_extractor=inception, subsets=kid_subsets,
-                                        subset_size=kid_subset_size)
+            metrics["kid"] = DrawingKID(feature_extractor=inception, subsets=kid_subsets, subset_size=kid_subset_size)
     if "lpips" in names:
         metrics["lpips"] = DrawingLPIPS(net=load_lpips_net(alexnet_path))
     if "quality" in names:

@@ -110,8 +110,8 @@ class APDrawingGAN(ChannelsLastHooks, L.LightningModule):
         local_l1 = sum(F.l1_loss(out, real_regions[part]) for part, out in local_output_regions(output).items())
         with torch.autocast(device_type=fake.device.type, enabled=False):
             dt_real_to_fake, dt_fake_to_real = chamfer_loss(
-                fake.float(), batch.drawing.float(), batch.drawing_dt.float(), hp.dt_sharpness,
-                self.distance_transform)
+                fake.float(), batch.drawing.float(), batch.drawing_dt.float(), hp.dt_sharpness, self.distance_transform
+            )
         losses = {
             "g_adv": gan_loss(logits["global"], True, hp.gan_mode),
             "g_local_adv": hp.lambda_local_adv * local_adv,

@@ -41,8 +41,9 @@ def backward_step(module: L.LightningModule, optimizer, loss: Tensor) -> None:
     optimizer.step()
 
 
-def log_train_losses(module: L.LightningModule, g_losses: dict[str, Tensor], d_losses: dict[str, Tensor],
-                     batch_size: int) -> None:
+def log_train_losses(
+    module: L.LightningModule, g_losses: dict[str, Tensor], d_losses: dict[str, Tensor], batch_size: int
+) -> None:
     """Stop on a non-finite loss (naming it and the step), then log every term as ``train/<name>``.
 
     Raises:

@@ -33,8 +33,9 @@ AuxiliaryMode = Literal["pretrained", "random_init"]
 _AUX = "auxiliaries."
 
 
-def cycle_weights(epoch: int, progress_epochs: int, lambda_relaxed: float = 5.0,
-                  lambda_truncation: float = 5.0) -> tuple[float, float]:
+def cycle_weights(
+    epoch: int, progress_epochs: int, lambda_relaxed: float = 5.0, lambda_truncation: float = 5.0
+) -> tuple[float, float]:
     """(λ_A, λ_T) at a 0-based epoch: λ_A·(1 − 0.9p) and λ_T·0.9p with progress p = epoch / progress_epochs.
 
     p is the reference's ``(epoch − 1)/(niter + niter_decay)`` for its 1-based epoch, held fixed within an
@@ -87,9 +88,15 @@ class FrozenAuxiliaries(nn.Module):
         return super().train(False)
 
 
-def build_auxiliaries(mode: AuxiliaryMode, use_quality: bool, hed_path: str | None = None,
-                      alexnet_path: str | None = None, lpips_path: str | None = None,
-                      quality_path: str | None = None, random_width: int = 8) -> FrozenAuxiliaries:
+def build_auxiliaries(
+    mode: AuxiliaryMode,
+    use_quality: bool,
+    hed_path: str | None = None,
+    alexnet_path: str | None = None,
+    lpips_path: str | None = None,
+    quality_path: str | None = None,
+    random_width: int = 8,
+) -> FrozenAuxiliaries:
     """Load the frozen networks (``pretrained``) or build small random stand-ins (``random_init``).
 
     Raises:
@@ -100,17 +107,21 @@ def build_auxiliaries(mode: AuxiliaryMode, use_quality: bool, hed_path: str | No
     from ..weights import MissingWeightsError
 
     if mode == "random_init":
-        rank_zero_warn("model.auxiliaries=random_init: HED, the LPIPS AlexNet and the quality regressor are "
-                       "random stand-ins, so the cycle and quality losses are not the papers'; for tests and "
-                       "demos only")
+        rank_zero_warn(
+            "model.auxiliaries=random_init: HED, the LPIPS AlexNet and the quality regressor are "
+            "random stand-ins, so the cycle and quality losses are not the papers'; for tests and "
+            "demos only"
+        )
         quality = QualityNet("small", width=random_width).freeze() if use_quality else None
         perceptual = build_lpips(lpips_path=lpips_path, random_init=True)
         return FrozenAuxiliaries(HED(random_width), perceptual, quality)
     if mode != "pretrained":
         raise ValueError(f"auxiliaries must be 'pretrained' or 'random_init', got {mode!r}")
-    loaders = {"edges": lambda: load_hed(hed_path),
-               "perceptual": lambda: build_lpips(alexnet_path, lpips_path),
-               "quality": (lambda: load_quality_net(quality_path)) if use_quality else (lambda: None)}
+    loaders = {
+        "edges": lambda: load_hed(hed_path),
+        "perceptual": lambda: build_lpips(alexnet_path, lpips_path),
+        "quality": (lambda: load_quality_net(quality_path)) if use_quality else (lambda: None),
+    }
     nets, errors = {}, []
     for key, load in loaders.items():
         try:
@@ -119,8 +130,10 @@ def build_auxiliaries(mode: AuxiliaryMode, use_quality: bool, hed_path: str | No
             errors.append(str(error))
     if errors:
         listed = "\n  - ".join(errors)
-        raise MissingWeightsError(f"QMUPD training needs its frozen auxiliary networks:\n  - {listed}\n"
-                                  "(to test without them set model.init_args.auxiliaries: random_init)")
+        raise MissingWeightsError(
+            f"QMUPD training needs its frozen auxiliary networks:\n  - {listed}\n"
+            "(to test without them set model.init_args.auxiliaries: random_init)"
+        )
     return FrozenAuxiliaries(**nets)
 
 
@@ -220,8 +233,7 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
         self.automatic_optimization = False
         self.save_hyperparameters(ignore=["generator", "reverse_generator", "discriminators"])
         if truncation_gradient not in ("detach", "straight_through"):
-            raise ValueError("truncation_gradient must be 'detach' or 'straight_through', "
-                             f"got {truncation_gradient!r}")
+            raise ValueError(f"truncation_gradient must be 'detach' or 'straight_through', got {truncation_gradient!r}")
         if auxiliaries not in ("pretrained", "random_init"):
             raise ValueError(f"auxiliaries must be 'pretrained' or 'random_init', got {auxiliaries!r}")
         if styles is not None:
@@ -229,8 +241,10 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
         self.predict_styles = dict(predict_styles or one_hot_styles(generator.style_dim))
         for name, vector in self.predict_styles.items():
             if len(vector) != generator.style_dim or not name or "/" in name:
-                raise ValueError(f"predict_styles[{name!r}] must be a {generator.style_dim}-vector with a "
-                                 f"file-name friendly name, got {vector}")
+                raise ValueError(
+                    f"predict_styles[{name!r}] must be a {generator.style_dim}-vector with a "
+                    f"file-name friendly name, got {vector}"
+                )
         self.generator = generator
         self.reverse_generator = reverse_generator
         self.discriminators = discriminators
@@ -241,9 +255,15 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
     def setup(self, stage: str) -> None:
         hp = self.hparams
         if stage == "fit" and self.auxiliaries is None:
-            self.auxiliaries = build_auxiliaries(hp.auxiliaries, hp.use_quality_loss, hp.hed_path,
-                                                 hp.alexnet_path, hp.lpips_path, hp.quality_path,
-                                                 hp.random_auxiliary_width)
+            self.auxiliaries = build_auxiliaries(
+                hp.auxiliaries,
+                hp.use_quality_loss,
+                hp.hed_path,
+                hp.alexnet_path,
+                hp.lpips_path,
+                hp.quality_path,
+                hp.random_auxiliary_width,
+            )
 
     def state_dict(self, *args, **kwargs):
         """The trainable state only: the frozen auxiliaries are pretrained files, not training state."""
@@ -257,8 +277,9 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
         result = super().load_state_dict(state_dict, strict=False, assign=assign)
         missing = [k for k in result.missing_keys if not k.startswith(_AUX)]
         if strict and (missing or result.unexpected_keys):
-            raise RuntimeError(f"error loading the QMUPD state dict: missing keys {missing}, unexpected keys "
-                               f"{result.unexpected_keys}")
+            raise RuntimeError(
+                f"error loading the QMUPD state dict: missing keys {missing}, unexpected keys {result.unexpected_keys}"
+            )
         return result._replace(missing_keys=missing)
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
@@ -273,16 +294,18 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
         """ŷ = G(x, s), x̂ = F(ŷ), x̃ = F(y), ỹ = G(x̃, s)."""
         fake_drawing = self.generator(batch.photo, batch.style)
         fake_photo = self.reverse_generator(batch.drawing)
-        return CycleOutputs(fake_drawing, self.reverse_generator(fake_drawing), fake_photo,
-                            self.generator(fake_photo, batch.style))
+        return CycleOutputs(
+            fake_drawing, self.reverse_generator(fake_drawing), fake_photo, self.generator(fake_photo, batch.style)
+        )
 
     def generator_loss(self, batch: UnpairedBatch, out: CycleOutputs) -> dict[str, Tensor]:
         """L_G = L_adv + L_local + L_cls + λ_A(p)·L_relaxed + λ_T(p)·L_trunc + λ_B·L_strict [+ λ_q·L_q]."""
         hp, aux, mode = self.hparams, self.auxiliaries, self.hparams.gan_mode
         if aux is None:
             raise RuntimeError("the frozen auxiliaries are not built: call setup('fit') first")
-        lambda_relaxed, lambda_trunc = cycle_weights(self.current_epoch, hp.progress_epochs,
-                                                     hp.lambda_relaxed_cycle, hp.lambda_truncation)
+        lambda_relaxed, lambda_trunc = cycle_weights(
+            self.current_epoch, hp.progress_epochs, hp.lambda_relaxed_cycle, hp.lambda_truncation
+        )
         judged = self.discriminators.judge_drawing(out.fake_drawing, batch.photo_masks)
         with torch.no_grad():
             photo_edges = edge_image(batch.photo, aux.edges)
@@ -290,39 +313,43 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
             "g_adv_drawing": gan_loss(judged.patch, True, mode),
             "g_adv_photo": gan_loss(self.discriminators.judge_photo(out.fake_photo), True, mode),
             "g_local_adv": hp.lambda_local_adv * sum(gan_loss(x, True, mode) for x in judged.local.values()),
-            "g_style": hp.lambda_style * style_classification_loss(judged.style, batch.style,
-                                                                   hp.soft_style_labels),
-            "g_relaxed_cycle": lambda_relaxed * relaxed_cycle_loss(  # LPIPS(E(F(G(x))), E(x))
-                out.reconstructed_photo, photo_edges, aux.edges, aux.perceptual),
+            "g_style": hp.lambda_style * style_classification_loss(judged.style, batch.style, hp.soft_style_labels),
+            "g_relaxed_cycle": lambda_relaxed
+            * relaxed_cycle_loss(  # LPIPS(E(F(G(x))), E(x))
+                out.reconstructed_photo, photo_edges, aux.edges, aux.perceptual
+            ),
             "g_truncation": out.fake_drawing.new_zeros(()),
-            "g_strict_cycle": hp.lambda_strict_cycle * strict_cycle_loss(out.reconstructed_drawing,
-                                                                         batch.drawing),
+            "g_strict_cycle": hp.lambda_strict_cycle * strict_cycle_loss(out.reconstructed_drawing, batch.drawing),
         }
         if lambda_trunc > 0:  # LPIPS(E(F(T(G(x)))), E(x)); zero weight in the first epoch
             truncated = truncate(out.fake_drawing, hp.truncation_scale, hp.truncation_gradient)
             losses["g_truncation"] = lambda_trunc * relaxed_cycle_loss(
-                self.reverse_generator(truncated), photo_edges, aux.edges, aux.perceptual)
+                self.reverse_generator(truncated), photo_edges, aux.edges, aux.perceptual
+            )
         if hp.use_quality_loss:  # M scores "higher is better"
             losses["g_quality"] = hp.lambda_quality * (1 - aux.quality(out.fake_drawing)).mean()
         losses["g_total"] = sum(losses.values())
         return losses
 
-    def discriminator_loss(self, batch: UnpairedBatch, fake_drawing: Tensor, fake_masks: Tensor,
-                           fake_style: Tensor, fake_photo: Tensor) -> dict[str, Tensor]:
+    def discriminator_loss(
+        self, batch: UnpairedBatch, fake_drawing: Tensor, fake_masks: Tensor, fake_style: Tensor, fake_photo: Tensor
+    ) -> dict[str, Tensor]:
         """0.5·(real + fake) for every discriminator; the fakes (with their masks and styles) come from the
         pool. The style head learns to classify fakes as their target style too (there is no "fake" class)."""
         hp, mode, d = self.hparams, self.hparams.gan_mode, self.discriminators
         real = d.judge_drawing(batch.drawing, batch.drawing_masks)
         fake = d.judge_drawing(fake_drawing, fake_masks)
-        local = [gan_loss(real.local[r], True, mode) + gan_loss(fake.local[r], False, mode)
-                 for r in real.local]
+        local = [gan_loss(real.local[r], True, mode) + gan_loss(fake.local[r], False, mode) for r in real.local]
         losses = {
             "d_drawing": 0.5 * (gan_loss(real.patch, True, mode) + gan_loss(fake.patch, False, mode)),
-            "d_style": 0.5 * (style_classification_loss(real.style, batch.style, hp.soft_style_labels)
-                              + style_classification_loss(fake.style, fake_style, hp.soft_style_labels)),
+            "d_style": 0.5
+            * (
+                style_classification_loss(real.style, batch.style, hp.soft_style_labels)
+                + style_classification_loss(fake.style, fake_style, hp.soft_style_labels)
+            ),
             "d_local": 0.5 * sum(local),
-            "d_photo": 0.5 * (gan_loss(d.judge_photo(batch.photo), True, mode)
-                              + gan_loss(d.judge_photo(fake_photo), False, mode)),
+            "d_photo": 0.5
+            * (gan_loss(d.judge_photo(batch.photo), True, mode) + gan_loss(d.judge_photo(fake_photo), False, mode)),
         }
         losses["d_total"] = sum(losses.values())
         return losses
@@ -349,21 +376,27 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         hp = self.hparams
-        lambda_relaxed, lambda_trunc = cycle_weights(self.current_epoch, hp.progress_epochs,
-                                                     hp.lambda_relaxed_cycle, hp.lambda_truncation)
-        self.log_dict({"train/lr": self.optimizers()[0].param_groups[0]["lr"],
-                       "train/lambda_relaxed_cycle": lambda_relaxed, "train/lambda_truncation": lambda_trunc},
-                      sync_dist=True)
+        lambda_relaxed, lambda_trunc = cycle_weights(
+            self.current_epoch, hp.progress_epochs, hp.lambda_relaxed_cycle, hp.lambda_truncation
+        )
+        self.log_dict(
+            {
+                "train/lr": self.optimizers()[0].param_groups[0]["lr"],
+                "train/lambda_relaxed_cycle": lambda_relaxed,
+                "train/lambda_truncation": lambda_trunc,
+            },
+            sync_dist=True,
+        )
         for scheduler in self.lr_schedulers():
             scheduler.step()
 
     def validation_step(self, batch: UnpairedBatch, batch_idx: int) -> None:
         """Strict backward cycle L1, and how far apart the one-hot styles' drawings are (style control)."""
         reconstruction = self.generator(self.reverse_generator(batch.drawing), batch.style)
-        self.log("val/strict_cycle", strict_cycle_loss(reconstruction, batch.drawing), batch_size=len(batch),
-                 sync_dist=True)
-        self.log("val/style_spread", style_spread(self.generator, batch.photo), batch_size=len(batch),
-                 sync_dist=True)
+        self.log(
+            "val/strict_cycle", strict_cycle_loss(reconstruction, batch.drawing), batch_size=len(batch), sync_dist=True
+        )
+        self.log("val/style_spread", style_spread(self.generator, batch.photo), batch_size=len(batch), sync_dist=True)
 
     def test_step(self, batch: UnpairedBatch, batch_idx: int) -> None:
         self.validation_step(batch, batch_idx)
@@ -376,9 +409,12 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
             style = batch.photo.new_tensor(vector).expand(len(batch), -1)
             drawing = self.generator(batch.photo, style)
             if self.hparams.predict_original_size:
-                drawing = [F.interpolate(d[None], size=tuple(size.tolist()), mode="bicubic",
-                                         align_corners=False)[0].clamp(-1, 1)
-                           for d, size in zip(drawing, batch.original_size, strict=True)]
+                drawing = [
+                    F.interpolate(d[None], size=tuple(size.tolist()), mode="bicubic", align_corners=False)[0].clamp(
+                        -1, 1
+                    )
+                    for d, size in zip(drawing, batch.original_size, strict=True)
+                ]
             drawings[name] = drawing
         return {"name": batch.name, "drawing": drawings}
 
@@ -396,5 +432,5 @@ def style_spread(generator: StyleGenerator, photo: Tensor) -> Tensor:
     """Mean absolute difference between the drawings of every pair of one-hot styles (0: no style control)."""
     eye = torch.eye(generator.style_dim, device=photo.device, dtype=photo.dtype)
     drawings = [generator(photo, eye[k].expand(len(photo), -1)) for k in range(generator.style_dim)]
-    pairs = [(a - b).abs().mean() for i, a in enumerate(drawings) for b in drawings[i + 1:]]
+    pairs = [(a - b).abs().mean() for i, a in enumerate(drawings) for b in drawings[i + 1 :]]
     return torch.stack(pairs).mean()

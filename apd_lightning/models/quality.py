@@ -32,8 +32,9 @@ def pairwise_ranking_loss(pred: Tensor, target: Tensor, margin: float = 0.0) -> 
     return F.relu(margin - gaps[ordered]).mean()
 
 
-def quality_losses(pred: Tensor, target: Tensor, lambda_rank: float = 0.0, rank_margin: float = 0.0
-                   ) -> dict[str, Tensor]:
+def quality_losses(
+    pred: Tensor, target: Tensor, lambda_rank: float = 0.0, rank_margin: float = 0.0
+) -> dict[str, Tensor]:
     """MSE regression plus the weighted pairwise ranking term; ``total`` is what is minimised."""
     losses = {"mse": F.mse_loss(pred, target)}
     if lambda_rank > 0:
@@ -57,8 +58,15 @@ class QualityRegressor(L.LightningModule):
         weight_decay: Adam weight decay.
     """
 
-    def __init__(self, net: QualityNet, lambda_rank: float = 0.0, rank_margin: float = 0.0, lr: float = 1e-4,
-                 betas: tuple[float, float] = (0.9, 0.999), weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        net: QualityNet,
+        lambda_rank: float = 0.0,
+        rank_margin: float = 0.0,
+        lr: float = 1e-4,
+        betas: tuple[float, float] = (0.9, 0.999),
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["net"])
         self.hparams["net_config"] = net.config  # lets load_quality_net rebuild the net from the checkpoint
@@ -76,8 +84,7 @@ class QualityRegressor(L.LightningModule):
 
     def training_step(self, batch: RatedBatch, batch_idx: int) -> Tensor:
         _, losses = self.model_step(batch)
-        self.log_dict({f"train/{k}": v.detach() for k, v in losses.items()}, prog_bar=True,
-                      batch_size=len(batch))
+        self.log_dict({f"train/{k}": v.detach() for k, v in losses.items()}, prog_bar=True, batch_size=len(batch))
         return losses["total"]
 
     def evaluation_step(self, batch: RatedBatch, stage: str) -> None:
@@ -94,5 +101,4 @@ class QualityRegressor(L.LightningModule):
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         hp = self.hparams
-        return torch.optim.Adam(self.net.parameters(), lr=hp.lr, betas=tuple(hp.betas),
-                                weight_decay=hp.weight_decay)
+        return torch.optim.Adam(self.net.parameters(), lr=hp.lr, betas=tuple(hp.betas), weight_decay=hp.weight_decay)

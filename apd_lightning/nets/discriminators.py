@@ -52,6 +52,8 @@ class PatchDiscriminator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if min(x.shape[-2:]) < self.min_input_size():
-            raise ValueError(f"input {tuple(x.shape)} is too small for a {self.num_layers}-layer PatchGAN "
-                             f"(needs a side >= {self.min_input_size()}); lower num_layers")
+            raise ValueError(
+                f"input {tuple(x.shape)} is too small for a {self.num_layers}-layer PatchGAN "
+                f"(needs a side >= {self.min_input_size()}); lower num_layers"
+            )
         return self.model(x)

@@ -120,8 +120,9 @@ class HierarchicalGenerator(nn.Module):
             raise ValueError(f"image_size must be a power of two >= 64, got {image_size}")
         self.image_size = image_size
         num_downs = int(levels) - 1
-        self.global_net = UNetGenerator(3, 1, global_channels, num_downs, 8,
-                                        min(3, num_downs - 5) if dropout else 0, norm_layer)
+        self.global_net = UNetGenerator(
+            3, 1, global_channels, num_downs, 8, min(3, num_downs - 5) if dropout else 0, norm_layer
+        )
         parts: dict[str, nn.Module] = {}
         for part in FacePart:
             if part in BOX_PARTS:
@@ -174,8 +175,10 @@ class APDrawingDiscriminators(nn.Module):
         smallest = min(min(part_box_size(p, image_size)) for p in BOX_PARTS)
         needed = self.local_nets[FacePart.NOSE.value].min_input_size()
         if smallest < needed:
-            raise ValueError(f"at image_size={image_size} the smallest part crop is {smallest} px but a "
-                             f"{local_num_layers}-layer PatchGAN needs {needed}; lower local_num_layers")
+            raise ValueError(
+                f"at image_size={image_size} the smallest part crop is {smallest} px but a "
+                f"{local_num_layers}-layer PatchGAN needs {needed}; lower local_num_layers"
+            )
 
     def forward(self, photo: Tensor, drawing: Tensor, photo_regions: dict, drawing_regions: dict) -> dict:
         """Logits of the global D (key ``"global"``) and of each local D (keys :class:`FacePart`)."""

@@ -27,8 +27,9 @@ def masked_region(drawing: Tensor, mask: Tensor) -> Tensor:
         ``(B, 2, H, W)``: ``((z + 1)/2 · m + (1 − m))·2 − 1`` and ``m``.
     """
     if drawing.shape[1] != 1 or mask.shape != drawing.shape:
-        raise ValueError(f"drawing and mask must both be (B, 1, H, W), got {tuple(drawing.shape)} and "
-                         f"{tuple(mask.shape)}")
+        raise ValueError(
+            f"drawing and mask must both be (B, 1, H, W), got {tuple(drawing.shape)} and {tuple(mask.shape)}"
+        )
     inked = ((drawing + 1) / 2 * mask + (1 - mask)) * 2 - 1
     return torch.cat([inked, mask], dim=1)
 
@@ -55,9 +56,15 @@ class StyleDiscriminator(nn.Module):
         ``(B, in_channels, S, S) -> (patch (B, 1, S/8 − 2, S/8 − 2), style logits (B, num_styles))``.
     """
 
-    def __init__(self, image_size: int = 512, in_channels: int = 1, base_channels: int = 64,
-                 num_styles: int = 3, class_head: Literal["conv", "pool"] = "conv",
-                 norm_layer: str | type[nn.Module] = "instance") -> None:
+    def __init__(
+        self,
+        image_size: int = 512,
+        in_channels: int = 1,
+        base_channels: int = 64,
+        num_styles: int = 3,
+        class_head: Literal["conv", "pool"] = "conv",
+        norm_layer: str | type[nn.Module] = "instance",
+    ) -> None:
         super().__init__()
         if image_size % 32 or image_size < 64:
             raise ValueError(f"image_size must be a multiple of 32 and >= 64, got {image_size}")
@@ -72,8 +79,9 @@ class StyleDiscriminator(nn.Module):
         def conv(cin: int, cout: int, stride: int) -> list[nn.Module]:
             return [nn.Conv2d(cin, cout, 4, stride, 1, bias=bias), norm(cout), nn.LeakyReLU(0.2, True)]
 
-        self.model0 = nn.Sequential(nn.Conv2d(in_channels, b, 4, 2, 1), nn.LeakyReLU(0.2, True),
-                                    *conv(b, 2 * b, 2), *conv(2 * b, 4 * b, 2))
+        self.model0 = nn.Sequential(
+            nn.Conv2d(in_channels, b, 4, 2, 1), nn.LeakyReLU(0.2, True), *conv(b, 2 * b, 2), *conv(2 * b, 4 * b, 2)
+        )
         self.model1 = nn.Sequential(*conv(4 * b, 8 * b, 1), nn.Conv2d(8 * b, 1, 4, 1, 1))
         if class_head == "conv":
             last = nn.Conv2d(8 * b, num_styles, image_size // 32)
@@ -84,8 +92,10 @@ class StyleDiscriminator(nn.Module):
 
     def forward(self, drawing: Tensor) -> tuple[Tensor, Tensor]:
         if self.class_head == "conv" and drawing.shape[-2:] != (self.image_size, self.image_size):
-            raise ValueError(f"drawing must be {self.image_size}×{self.image_size} for the conv style head "
-                             f"(set image_size or use class_head='pool'), got {tuple(drawing.shape)}")
+            raise ValueError(
+                f"drawing must be {self.image_size}×{self.image_size} for the conv style head "
+                f"(set image_size or use class_head='pool'), got {tuple(drawing.shape)}"
+            )
         features = self.model0(drawing)
         return self.model1(features), self.model2(features).flatten(1)
 
@@ -117,14 +127,21 @@ class QMUPDDiscriminators(nn.Module):
         norm_layer: norm class or alias (``instance``).
     """
 
-    def __init__(self, image_size: int = 512, base_channels: int = 64, num_layers: int = 3,
-                 num_styles: int = 3, class_head: Literal["conv", "pool"] = "conv",
-                 norm_layer: str | type[nn.Module] = "instance") -> None:
+    def __init__(
+        self,
+        image_size: int = 512,
+        base_channels: int = 64,
+        num_layers: int = 3,
+        num_styles: int = 3,
+        class_head: Literal["conv", "pool"] = "conv",
+        norm_layer: str | type[nn.Module] = "instance",
+    ) -> None:
         super().__init__()
         self.drawing = StyleDiscriminator(image_size, 1, base_channels, num_styles, class_head, norm_layer)
         self.photo = PatchDiscriminator(3, base_channels, num_layers, norm_layer)
         self.local = nn.ModuleDict(
-            {region: PatchDiscriminator(2, base_channels, num_layers, norm_layer) for region in REGIONS})
+            {region: PatchDiscriminator(2, base_channels, num_layers, norm_layer) for region in REGIONS}
+        )
 
     def judge_drawing(self, drawing: Tensor, masks: Tensor) -> DrawingJudgement:
         """Patch and style logits of the drawing D and the local Ds' logits on the regions of ``masks``.
@@ -134,11 +151,13 @@ class QMUPDDiscriminators(nn.Module):
             masks: ``(B, 3, H, W)`` in [0, 1], channels in :data:`REGIONS` order.
         """
         if masks.shape[1] != len(REGIONS):
-            raise ValueError(f"masks must be (B, {len(REGIONS)}, H, W) ({', '.join(REGIONS)}), "
-                             f"got {tuple(masks.shape)}")
+            raise ValueError(
+                f"masks must be (B, {len(REGIONS)}, H, W) ({', '.join(REGIONS)}), got {tuple(masks.shape)}"
+            )
         patch, style = self.drawing(drawing)
-        local = {region: self.local[region](masked_region(drawing, masks[:, i : i + 1]))
-                 for i, region in enumerate(REGIONS)}
+        local = {
+            region: self.local[region](masked_region(drawing, masks[:, i : i + 1])) for i, region in enumerate(REGIONS)
+        }
         return DrawingJudgement(patch, style, local)
 
     def judge_photo(self, photo: Tensor) -> Tensor:

@@ -25,8 +25,11 @@ def _small_trunk(width: int) -> nn.Sequential:
     channels = 1
     for stage in range(4):
         out = width * 2**stage
-        layers += [nn.Conv2d(channels, out, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(out),
-                   nn.LeakyReLU(0.2, inplace=True)]
+        layers += [
+            nn.Conv2d(channels, out, 3, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(out),
+            nn.LeakyReLU(0.2, inplace=True),
+        ]
         channels = out
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
     return nn.Sequential(*layers)
@@ -76,8 +79,7 @@ class QualityNet(nn.Module):
         self.input_size = input_size or (299 if backbone == "inception_v3" else 64)
         self.frozen = False
         if backbone == "inception_v3":
-            self.trunk = inception_v3(weights=None, aux_logits=False, init_weights=False,
-                                      transform_input=True)
+            self.trunk = inception_v3(weights=None, aux_logits=False, init_weights=False, transform_input=True)
             if pretrained_path is not None:
                 self._load_imagenet(pretrained_path)
             self.trunk.fc = nn.Linear(2048, 1)
@@ -89,8 +91,10 @@ class QualityNet(nn.Module):
         state = {k: v for k, v in state.items() if not k.startswith(("AuxLogits.", "fc."))}
         missing, unexpected = self.trunk.load_state_dict(state, strict=False)
         if unexpected or [k for k in missing if not k.startswith("fc.")]:
-            raise ValueError(f"{path} is not a torchvision Inception-v3 state dict "
-                             f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+            raise ValueError(
+                f"{path} is not a torchvision Inception-v3 state dict "
+                f"(missing {missing[:3]}, unexpected {unexpected[:3]})"
+            )
 
     @property
     def config(self) -> dict[str, Any]:
@@ -106,8 +110,9 @@ class QualityNet(nn.Module):
             drawing = drawing.expand(-1, 3, -1, -1)
         elif drawing.shape[-2:] != size:  # antialiased resize has no bf16 CPU kernel: float32, autocast off
             with torch.autocast(device_type=drawing.device.type, enabled=False):
-                drawing = F.interpolate(drawing.float(), size=size, mode="bilinear", align_corners=False,
-                                        antialias=True)
+                drawing = F.interpolate(
+                    drawing.float(), size=size, mode="bilinear", align_corners=False, antialias=True
+                )
         return self.trunk(drawing).squeeze(1)
 
     def freeze(self) -> QualityNet:
@@ -141,8 +146,7 @@ def load_quality_net(path: str | os.PathLike | None = None, **kwargs: Any) -> Qu
     state = checkpoint
     if isinstance(checkpoint.get("state_dict"), dict):  # a QualityRegressor checkpoint
         config = dict(checkpoint.get("hyper_parameters", {}).get("net_config") or {})
-        state = {k.removeprefix("net."): v for k, v in checkpoint["state_dict"].items()
-                 if k.startswith("net.")}
+        state = {k.removeprefix("net."): v for k, v in checkpoint["state_dict"].items() if k.startswith("net.")}
     net = QualityNet(**{**config, **kwargs, "pretrained_path": None})
     try:
         net.load_state_dict(state)

@@ -14,12 +14,19 @@ from .blocks import ReflectionPad2d, ResnetBlock, init_weights, resolve_norm, us
 
 def _encoder(in_channels: int, base_channels: int, norm, bias: bool) -> list[nn.Module]:
     """Reflect-pad 3, conv7, then two stride-2 conv3 (channels ×2 each), each with norm and ReLU."""
-    layers: list[nn.Module] = [ReflectionPad2d(3), nn.Conv2d(in_channels, base_channels, 7, bias=bias),
-                               norm(base_channels), nn.ReLU(True)]
+    layers: list[nn.Module] = [
+        ReflectionPad2d(3),
+        nn.Conv2d(in_channels, base_channels, 7, bias=bias),
+        norm(base_channels),
+        nn.ReLU(True),
+    ]
     for i in range(2):
         channels = base_channels * 2**i
-        layers += [nn.Conv2d(channels, channels * 2, 3, stride=2, padding=1, bias=bias), norm(channels * 2),
-                   nn.ReLU(True)]
+        layers += [
+            nn.Conv2d(channels, channels * 2, 3, stride=2, padding=1, bias=bias),
+            norm(channels * 2),
+            nn.ReLU(True),
+        ]
     return layers
 
 
@@ -28,16 +35,18 @@ def _decoder(base_channels: int, out_channels: int, norm, bias: bool) -> list[nn
     layers: list[nn.Module] = []
     for i in (2, 1):
         channels = base_channels * 2**i
-        layers += [nn.ConvTranspose2d(channels, channels // 2, 3, stride=2, padding=1, output_padding=1,
-                                      bias=bias), norm(channels // 2), nn.ReLU(True)]
+        layers += [
+            nn.ConvTranspose2d(channels, channels // 2, 3, stride=2, padding=1, output_padding=1, bias=bias),
+            norm(channels // 2),
+            nn.ReLU(True),
+        ]
     layers += [ReflectionPad2d(3), nn.Conv2d(base_channels, out_channels, 7), nn.Tanh()]
     return layers
 
 
 def _check_input(x: Tensor, channels: int, what: str) -> None:
     if x.ndim != 4 or x.shape[1] != channels or x.shape[-1] % 4 or x.shape[-2] % 4:
-        raise ValueError(f"{what} must be (B, {channels}, H, W) with H and W divisible by 4, "
-                         f"got {tuple(x.shape)}")
+        raise ValueError(f"{what} must be (B, {channels}, H, W) with H and W divisible by 4, got {tuple(x.shape)}")
 
 
 class ResnetGenerator(nn.Module):
@@ -54,15 +63,24 @@ class ResnetGenerator(nn.Module):
         ``(B, in_channels, H, W) -> (B, out_channels, H, W)`` in [-1, 1], H and W divisible by 4.
     """
 
-    def __init__(self, in_channels: int = 1, out_channels: int = 3, base_channels: int = 64,
-                 num_blocks: int = 9, norm_layer: str | type[nn.Module] = "instance") -> None:
+    def __init__(
+        self,
+        in_channels: int = 1,
+        out_channels: int = 3,
+        base_channels: int = 64,
+        num_blocks: int = 9,
+        norm_layer: str | type[nn.Module] = "instance",
+    ) -> None:
         super().__init__()
         norm = resolve_norm(norm_layer)
         bias = uses_bias(norm)
         self.in_channels = in_channels
         blocks = [ResnetBlock(base_channels * 4, norm) for _ in range(num_blocks)]
-        self.model = nn.Sequential(*_encoder(in_channels, base_channels, norm, bias), *blocks,
-                                   *_decoder(base_channels, out_channels, norm, bias))
+        self.model = nn.Sequential(
+            *_encoder(in_channels, base_channels, norm, bias),
+            *blocks,
+            *_decoder(base_channels, out_channels, norm, bias),
+        )
         init_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -95,9 +113,15 @@ class StyleGenerator(nn.Module):
         torch.Size([2, 1, 64, 64])
     """
 
-    def __init__(self, in_channels: int = 3, out_channels: int = 1, base_channels: int = 64,
-                 num_blocks: int = 9, style_dim: int = 3,
-                 norm_layer: str | type[nn.Module] = "instance") -> None:
+    def __init__(
+        self,
+        in_channels: int = 3,
+        out_channels: int = 1,
+        base_channels: int = 64,
+        num_blocks: int = 9,
+        style_dim: int = 3,
+        norm_layer: str | type[nn.Module] = "instance",
+    ) -> None:
         super().__init__()
         norm = resolve_norm(norm_layer)
         bias = uses_bias(norm)
@@ -113,8 +137,7 @@ class StyleGenerator(nn.Module):
     def forward(self, photo: Tensor, style: Tensor) -> Tensor:
         _check_input(photo, self.in_channels, "photo")
         if style.shape != (photo.shape[0], self.style_dim):
-            raise ValueError(f"style must be (B, {self.style_dim}) with B={photo.shape[0]}, "
-                             f"got {tuple(style.shape)}")
+            raise ValueError(f"style must be (B, {self.style_dim}) with B={photo.shape[0]}, got {tuple(style.shape)}")
         features = self.model0(photo)
         style_map = style.to(features.dtype)[:, :, None, None].expand(-1, -1, *features.shape[-2:])
         return self.model(torch.cat([features, style_map], dim=1))

@@ -35,8 +35,10 @@ class UNetBlock(nn.Module):
         if outermost:
             up += [nn.ConvTranspose2d(up_in, outer_channels, 4, stride=2, padding=1), nn.Tanh()]
         else:
-            up += [nn.ConvTranspose2d(up_in, outer_channels, 4, stride=2, padding=1, bias=bias),
-                   norm_layer(outer_channels)]
+            up += [
+                nn.ConvTranspose2d(up_in, outer_channels, 4, stride=2, padding=1, bias=bias),
+                norm_layer(outer_channels),
+            ]
             if dropout:
                 up.append(Dropout(0.5))
         self.down = nn.Sequential(*down)
@@ -88,13 +90,13 @@ class UNetGenerator(nn.Module):
         for level in range(num_downs - 1, 0, -1):  # innermost first
             dropout = block is not None and (num_downs - 1 - level) <= dropout_levels
             block = UNetBlock(widths[level - 1], widths[level], block, norm_layer=norm, dropout=dropout)
-        self.model = UNetBlock(out_channels, widths[0], block, in_channels=in_channels, outermost=True,
-                               norm_layer=norm)
+        self.model = UNetBlock(out_channels, widths[0], block, in_channels=in_channels, outermost=True, norm_layer=norm)
         init_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
         factor = 2**self.num_downs
         if x.shape[-1] % factor or x.shape[-2] % factor:
-            raise ValueError(f"input side must be divisible by {factor} for {self.num_downs} levels, "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"input side must be divisible by {factor} for {self.num_downs} levels, got {tuple(x.shape)}"
+            )
         return self.model(x)

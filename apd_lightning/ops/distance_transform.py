@@ -60,9 +60,7 @@ def exact_distance_transform(mask: np.ndarray) -> np.ndarray:
     return ndimage.distance_transform_edt(~target).astype(np.float32)
 
 
-def drawing_distance_maps(
-    drawing: np.ndarray, threshold: int = 127, radius: float | None = None
-) -> np.ndarray:
+def drawing_distance_maps(drawing: np.ndarray, threshold: int = 127, radius: float | None = None) -> np.ndarray:
     """The paper's two normalised ground-truth distance maps of a grayscale drawing.
 
     Channel 0 (``dt1``) is each pixel's distance to the nearest dark (line) pixel, channel 1 (``dt2``) the
@@ -266,8 +264,13 @@ class DistanceTransform(nn.Module):
         0.0
     """
 
-    def __init__(self, backend: Backend | None = None, radius: int | None = None,
-                 kernel_size: int | None = None, h: float | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend | None = None,
+        radius: int | None = None,
+        kernel_size: int | None = None,
+        h: float | None = None,
+    ) -> None:
         super().__init__()
         self.backend, self.radius, self.kernel_size, self.h = backend, radius, kernel_size, h
 

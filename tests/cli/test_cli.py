@@ -12,24 +12,47 @@ from apd_lightning.cli import main
 from ..conftest import ROOT
 
 CONFIGS = ROOT / "configs"
-BASE = {"demo/apdrawinggan.yaml": "apdrawinggan.yaml", "demo/qmupd.yaml": "qmupd.yaml",
-        "demo/quality.yaml": "quality.yaml"}
+BASE = {
+    "demo/apdrawinggan.yaml": "apdrawinggan.yaml",
+    "demo/qmupd.yaml": "qmupd.yaml",
+    "demo/quality.yaml": "quality.yaml",
+}
 TINY = [  # APDrawingGAN small enough for 64 px and a few seconds
-    "--data.image_size", "64", "--data.num_workers", "0", "--data.batch_size", "2",
-    "--model.generator.init_args.global_channels", "4", "--model.generator.init_args.part_channels", "4",
-    "--model.generator.init_args.fusion_channels", "4", "--model.discriminators.init_args.base_channels", "4",
-    "--model.discriminators.init_args.local_num_layers", "2", "--trainer.enable_progress_bar", "false",
+    "--data.image_size",
+    "64",
+    "--data.num_workers",
+    "0",
+    "--data.batch_size",
+    "2",
+    "--model.generator.init_args.global_channels",
+    "4",
+    "--model.generator.init_args.part_channels",
+    "4",
+    "--model.generator.init_args.fusion_channels",
+    "4",
+    "--model.discriminators.init_args.base_channels",
+    "4",
+    "--model.discriminators.init_args.local_num_layers",
+    "2",
+    "--trainer.enable_progress_bar",
+    "false",
 ]
 
 
 def _apd(demo_root: Path) -> list[str]:
-    return ["-c", str(CONFIGS / "apdrawinggan.yaml"), "-c", str(CONFIGS / "demo/apdrawinggan.yaml"),
-            "--data.root", str(demo_root / "apdrawing"), *TINY]
+    return [
+        "-c",
+        str(CONFIGS / "apdrawinggan.yaml"),
+        "-c",
+        str(CONFIGS / "demo/apdrawinggan.yaml"),
+        "--data.root",
+        str(demo_root / "apdrawing"),
+        *TINY,
+    ]
 
 
 def _model_configs() -> list[Path]:
-    return sorted(p for p in CONFIGS.rglob("*.yaml")
-                  if "sweeps" not in p.parts and "logger" not in p.parts)
+    return sorted(p for p in CONFIGS.rglob("*.yaml") if "sweeps" not in p.parts and "logger" not in p.parts)
 
 
 @pytest.mark.parametrize("config", _model_configs(), ids=lambda p: str(p.relative_to(CONFIGS)))
@@ -62,19 +85,38 @@ def test_fast_dev_run_fit_through_the_cli(demo_root, tmp_path, monkeypatch):
 def test_image_size_follows_the_data(demo_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     # data.image_size 64 is passed on to the nets (the paper config says 512): a mismatch would fail here
-    main(["validate", *_apd(demo_root), "--trainer.limit_val_batches", "1",
-          "--trainer.default_root_dir", str(tmp_path)])
+    main(
+        ["validate", *_apd(demo_root), "--trainer.limit_val_batches", "1", "--trainer.default_root_dir", str(tmp_path)]
+    )
 
 
 def test_fit_then_predict_writes_one_png_per_photo_and_refuses_to_overwrite(demo_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the demo overlay checkpoints to demo_output/checkpoints, relative to here
-    main(["fit", *_apd(demo_root), "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "1",
-          "--trainer.limit_val_batches", "1"])
+    main(
+        [
+            "fit",
+            *_apd(demo_root),
+            "--trainer.max_epochs",
+            "1",
+            "--trainer.limit_train_batches",
+            "1",
+            "--trainer.limit_val_batches",
+            "1",
+        ]
+    )
     ckpt = tmp_path / "demo_output" / "checkpoints" / "last.ckpt"
     assert ckpt.is_file()
     out = tmp_path / "drawings"
-    predict = ["predict", *_apd(demo_root), "--ckpt_path", str(ckpt), "--data.predict_output_dir", str(out),
-               "--trainer.default_root_dir", str(tmp_path / "run")]
+    predict = [
+        "predict",
+        *_apd(demo_root),
+        "--ckpt_path",
+        str(ckpt),
+        "--data.predict_output_dir",
+        str(out),
+        "--trainer.default_root_dir",
+        str(tmp_path / "run"),
+    ]
     main(predict)
     photos = sorted(p.stem for p in (demo_root / "apdrawing" / "test_single").glob("*.png"))
     written = sorted(out.glob("*.png"))
@@ -100,6 +142,11 @@ def test_unknown_command_exits_2(capsys):
 
 
 def test_python_dash_m_entry_point():
-    result = subprocess.run([sys.executable, "-m", "apd_lightning", "make-demo-data", "--help"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "apd_lightning", "make-demo-data", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 0 and "--count" in result.stdout

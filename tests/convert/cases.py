@@ -45,8 +45,9 @@ def apd_ours(reference: RefAPDrawingGenerator) -> HierarchicalGenerator:
     return ours
 
 
-def apd_outputs(reference: RefAPDrawingGenerator, ours: HierarchicalGenerator,
-                landmarks: list[list[int]] = LANDMARKS) -> tuple[Tensor, Tensor]:
+def apd_outputs(
+    reference: RefAPDrawingGenerator, ours: HierarchicalGenerator, landmarks: list[list[int]] = LANDMARKS
+) -> tuple[Tensor, Tensor]:
     photo, person = apd_inputs()
     with torch.no_grad():
         expected = reference(photo, landmarks, person)
@@ -70,8 +71,9 @@ def qmupd_pair(seed: int = 3) -> tuple[tuple[RefStyle2Generator, RefResnetGenera
     state, _ = convert.convert_state(layout, {"G_A": g_ref.state_dict(), "G_B": f_ref.state_dict()})
     g, f = StyleGenerator(base_channels=QMUPD_WIDTH), ResnetGenerator(base_channels=QMUPD_WIDTH)
     g.load_state_dict({k.removeprefix("generator."): v for k, v in state.items() if k.startswith("generator.")})
-    f.load_state_dict({k.removeprefix("reverse_generator."): v for k, v in state.items()
-                       if k.startswith("reverse_generator.")})
+    f.load_state_dict(
+        {k.removeprefix("reverse_generator."): v for k, v in state.items() if k.startswith("reverse_generator.")}
+    )
     return (g_ref, f_ref), {"generator": g, "reverse_generator": f}
 
 
@@ -81,8 +83,10 @@ def qmupd_outputs(refs, ours) -> dict[str, tuple[Tensor, Tensor]]:
     photo, style, drawing = qmupd_inputs()
     style_map = style[:, :, None, None].expand(-1, -1, QMUPD_SIZE // 4, QMUPD_SIZE // 4)
     with torch.no_grad():
-        return {"drawing": (g_ref(photo, style_map), ours["generator"](photo, style)),
-                "photo": (f_ref(drawing), ours["reverse_generator"](drawing))}
+        return {
+            "drawing": (g_ref(photo, style_map), ours["generator"](photo, style)),
+            "photo": (f_ref(drawing), ours["reverse_generator"](drawing)),
+        }
 
 
 def pooled(image: Tensor, size: int = 32) -> Tensor:

@@ -17,12 +17,17 @@ def official_files(tmp_path_factory) -> dict[str, Path]:
     The APDrawingGAN generator file uses PyTorch's legacy (pre-1.6) format, as the 2019 release did.
     """
     root = tmp_path_factory.mktemp("official")
-    files = {"apdrawinggan_net_gen": root / "300_net_gen.pt", "apdrawinggan_net_dis": root / "300_net_dis.pt",
-             "qmupd_net_G_A": root / "200_net_G_A.pth", "qmupd_net_G_B": root / "200_net_G_B.pth",
-             "qmupd_net_D_A": root / "200_net_D_A.pth"}
+    files = {
+        "apdrawinggan_net_gen": root / "300_net_gen.pt",
+        "apdrawinggan_net_dis": root / "300_net_dis.pt",
+        "qmupd_net_G_A": root / "200_net_G_A.pth",
+        "qmupd_net_G_B": root / "200_net_G_B.pth",
+        "qmupd_net_D_A": root / "200_net_D_A.pth",
+    }
     for seed, (name, path) in enumerate(files.items()):
-        torch.save(official_state(name, 100 * seed), path,
-                   _use_new_zipfile_serialization=name != "apdrawinggan_net_gen")
+        torch.save(
+            official_state(name, 100 * seed), path, _use_new_zipfile_serialization=name != "apdrawinggan_net_gen"
+        )
     return files
 
 
@@ -33,11 +38,14 @@ def converted(official_files, tmp_path_factory) -> dict[str, Path]:
 
     out = tmp_path_factory.mktemp("converted")
     paths = {"apdrawinggan": out / "apdrawinggan.ckpt", "qmupd": out / "qmupd.ckpt"}
-    sources = {"apdrawinggan": ["apdrawinggan_net_gen", "apdrawinggan_net_dis"],
-               "qmupd": ["qmupd_net_G_A", "qmupd_net_G_B", "qmupd_net_D_A"]}
+    sources = {
+        "apdrawinggan": ["apdrawinggan_net_gen", "apdrawinggan_net_dis"],
+        "qmupd": ["qmupd_net_G_A", "qmupd_net_G_B", "qmupd_net_D_A"],
+    }
     for kind, names in sources.items():
-        code = main(["convert-weights", "--kind", kind, *(str(official_files[n]) for n in names),
-                     "--out", str(paths[kind])])
+        code = main(
+            ["convert-weights", "--kind", kind, *(str(official_files[n]) for n in names), "--out", str(paths[kind])]
+        )
         assert code == 0
     return paths
 

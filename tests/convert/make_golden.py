@@ -15,8 +15,13 @@ GOLDEN = FIXTURES / "convert_golden.pt"
 
 
 def summary(image: torch.Tensor) -> dict[str, torch.Tensor]:
-    return {"pooled": cases.pooled(image).clone(), "mean": image.mean(), "std": image.std(),
-            "min": image.min(), "max": image.max()}
+    return {
+        "pooled": cases.pooled(image).clone(),
+        "mean": image.mean(),
+        "std": image.std(),
+        "min": image.min(),
+        "max": image.max(),
+    }
 
 
 def record() -> dict[str, dict[str, torch.Tensor]]:
@@ -24,8 +29,12 @@ def record() -> dict[str, dict[str, torch.Tensor]]:
     expected, _ = cases.apd_outputs(reference, cases.apd_ours(reference).eval())
     refs, ours = cases.qmupd_pair()
     qmupd = cases.qmupd_outputs(refs, ours)
-    return {"apdrawinggan_eval": summary(expected), "qmupd_drawing": summary(qmupd["drawing"][0]),
-            "qmupd_photo": summary(qmupd["photo"][0]), "torch_version": str(torch.__version__)}
+    return {
+        "apdrawinggan_eval": summary(expected),
+        "qmupd_drawing": summary(qmupd["drawing"][0]),
+        "qmupd_photo": summary(qmupd["photo"][0]),
+        "torch_version": str(torch.__version__),
+    }
 
 
 if __name__ == "__main__":

@@ -20,8 +20,15 @@ class SkipBlock(nn.Module):
     Like the original, the down path's LeakyReLU is in place, so the skip concatenation carries LeakyReLU(x).
     """
 
-    def __init__(self, outer: int, inner: int, sub: nn.Module | None = None, in_ch: int | None = None,
-                 outermost: bool = False, dropout: bool = False) -> None:
+    def __init__(
+        self,
+        outer: int,
+        inner: int,
+        sub: nn.Module | None = None,
+        in_ch: int | None = None,
+        outermost: bool = False,
+        dropout: bool = False,
+    ) -> None:
         super().__init__()
         self.outermost = outermost
         in_ch = outer if in_ch is None else in_ch
@@ -29,11 +36,23 @@ class SkipBlock(nn.Module):
         if outermost:
             layers = [down_conv, sub, nn.ReLU(True), nn.ConvTranspose2d(inner * 2, outer, 4, 2, 1), nn.Tanh()]
         elif sub is None:  # innermost
-            layers = [nn.LeakyReLU(0.2, True), down_conv, nn.ReLU(True),
-                      nn.ConvTranspose2d(inner, outer, 4, 2, 1, bias=False), nn.BatchNorm2d(outer)]
+            layers = [
+                nn.LeakyReLU(0.2, True),
+                down_conv,
+                nn.ReLU(True),
+                nn.ConvTranspose2d(inner, outer, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(outer),
+            ]
         else:
-            layers = [nn.LeakyReLU(0.2, True), down_conv, nn.BatchNorm2d(inner), sub, nn.ReLU(True),
-                      nn.ConvTranspose2d(inner * 2, outer, 4, 2, 1, bias=False), nn.BatchNorm2d(outer)]
+            layers = [
+                nn.LeakyReLU(0.2, True),
+                down_conv,
+                nn.BatchNorm2d(inner),
+                sub,
+                nn.ReLU(True),
+                nn.ConvTranspose2d(inner * 2, outer, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(outer),
+            ]
             if dropout:
                 layers.append(nn.Dropout(0.5))
         self.model = nn.Sequential(*layers)
@@ -108,9 +127,16 @@ class RefCombiner(nn.Module):
     def __init__(self, ngf: int) -> None:
         super().__init__()
         self.model = nn.Sequential(
-            nn.ReflectionPad2d(3), nn.Conv2d(2, ngf, 7, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
-            RefResBlock(ngf, nn.BatchNorm2d, False, True), RefResBlock(ngf, nn.BatchNorm2d, False, True),
-            nn.ReflectionPad2d(3), nn.Conv2d(ngf, 1, 7), nn.Tanh())
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(2, ngf, 7, bias=False),
+            nn.BatchNorm2d(ngf),
+            nn.ReLU(True),
+            RefResBlock(ngf, nn.BatchNorm2d, False, True),
+            RefResBlock(ngf, nn.BatchNorm2d, False, True),
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(ngf, 1, 7),
+            nn.Tanh(),
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
@@ -122,9 +148,12 @@ BOXES = {"eyel": (80, 112), "eyer": (80, 112), "nose": (96, 96), "mouth": (80, 1
 
 def part_centers(lm: list[list[int]]) -> dict[str, tuple[int, int]]:
     """(x, y) box centres at 512 from integer landmarks, as the original's single-image dataset computes them."""
-    return {"eyel": (lm[0][0], lm[0][1] - 8), "eyer": (lm[1][0], lm[1][1] - 8),
-            "nose": (lm[2][0], lm[2][1] - 48 + 32),
-            "mouth": (int((lm[3][0] + lm[4][0]) / 2.0), int((lm[3][1] + lm[4][1]) / 2.0))}
+    return {
+        "eyel": (lm[0][0], lm[0][1] - 8),
+        "eyer": (lm[1][0], lm[1][1] - 8),
+        "nose": (lm[2][0], lm[2][1] - 48 + 32),
+        "mouth": (int((lm[3][0] + lm[4][0]) / 2.0), int((lm[3][1] + lm[4][1]) / 2.0)),
+    }
 
 
 class RefAPDrawingGenerator(nn.Module):
@@ -153,14 +182,16 @@ class RefAPDrawingGenerator(nn.Module):
         crops, mask = {}, torch.ones_like(person)
         for part, (h, w) in BOXES.items():
             x, y = centers[part]
-            crops[part] = photo[:, :, y - h // 2:y + h // 2, x - w // 2:x + w // 2]
-            mask[:, :, y - h // 2:y + h // 2, x - w // 2:x + w // 2] = 0
+            crops[part] = photo[:, :, y - h // 2 : y + h // 2, x - w // 2 : x + w // 2]
+            mask[:, :, y - h // 2 : y + h // 2, x - w // 2 : x + w // 2] = 0
         mask2 = (person >= 0.5).float()
         hair_a = (photo / 2 + 0.5) * mask * mask2 * 2 - 1
         bg_a = (photo / 2 + 0.5) * (1 - mask2) * 2 - 1
         global_drawing = self.G(photo)  # the original runs G first
-        local = {p: getattr(self, n)(crops[p]) for p, n in
-                 (("eyel", "GLEyel"), ("eyer", "GLEyer"), ("nose", "GLNose"), ("mouth", "GLMouth"))}
+        local = {
+            p: getattr(self, n)(crops[p])
+            for p, n in (("eyel", "GLEyel"), ("eyer", "GLEyer"), ("nose", "GLNose"), ("mouth", "GLMouth"))
+        }
         hair, bg = self.GLHair(hair_a), self.GLBG(bg_a)
         # compositing with comb_op=1: parts padded white, hair/bg white outside their masks, pixelwise min
         maskh, maskb = mask * mask2, 1 - mask2
@@ -209,8 +240,11 @@ def _encoder(in_ch: int, ngf: int) -> list[nn.Module]:
 def _decoder(ngf: int, out_ch: int) -> list[nn.Module]:
     layers: list[nn.Module] = []
     for mult in (4, 2):
-        layers += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 3, 2, 1, output_padding=1),
-                   _instance_norm(ngf * mult // 2), nn.ReLU(True)]
+        layers += [
+            nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 3, 2, 1, output_padding=1),
+            _instance_norm(ngf * mult // 2),
+            nn.ReLU(True),
+        ]
     return layers + [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_ch, 7), nn.Tanh()]
 
 
@@ -223,8 +257,9 @@ class RefStyle2Generator(nn.Module):
         super().__init__()
         self.model0 = nn.Sequential(*_encoder(3, ngf))
         blocks = [RefResBlock(ngf * 4, _instance_norm, True, False) for _ in range(n_blocks)]
-        self.model = nn.Sequential(nn.Conv2d(ngf * 4 + 3, ngf * 4, 3, 1, 1), _instance_norm(ngf * 4), nn.ReLU(True),
-                                   *blocks, *_decoder(ngf, 1))
+        self.model = nn.Sequential(
+            nn.Conv2d(ngf * 4 + 3, ngf * 4, 3, 1, 1), _instance_norm(ngf * 4), nn.ReLU(True), *blocks, *_decoder(ngf, 1)
+        )
 
     def forward(self, photo: Tensor, style_map: Tensor) -> Tensor:
         """``style_map``: ``(B, 3, H/4, W/4)``, the style vector repeated over the feature grid."""
@@ -249,13 +284,17 @@ class RefClsDiscriminator(nn.Module):
 
     def __init__(self, ndf: int = 64, n_class: int = 3) -> None:
         super().__init__()
+
         def conv(cin: int, cout: int, stride: int) -> list[nn.Module]:
             return [nn.Conv2d(cin, cout, 4, stride, 1), _instance_norm(cout), nn.LeakyReLU(0.2, True)]
-        self.model0 = nn.Sequential(nn.Conv2d(1, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True),
-                                    *conv(ndf, ndf * 2, 2), *conv(ndf * 2, ndf * 4, 2))
+
+        self.model0 = nn.Sequential(
+            nn.Conv2d(1, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True), *conv(ndf, ndf * 2, 2), *conv(ndf * 2, ndf * 4, 2)
+        )
         self.model1 = nn.Sequential(*conv(ndf * 4, ndf * 8, 1), nn.Conv2d(ndf * 8, 1, 4, 1, 1))
-        self.model2 = nn.Sequential(*conv(ndf * 4, ndf * 8, 2), *conv(ndf * 8, ndf * 8, 2),
-                                    nn.Conv2d(ndf * 8, n_class, 16))
+        self.model2 = nn.Sequential(
+            *conv(ndf * 4, ndf * 8, 2), *conv(ndf * 8, ndf * 8, 2), nn.Conv2d(ndf * 8, n_class, 16)
+        )
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         features = self.model0(x)

@@ -17,8 +17,16 @@ from .helpers import ROOT, fill_plausible
 from .reference_nets import RefStyle2Generator
 
 CONFIGS = ROOT / "configs"
-QUIET = ["--data.num_workers", "0", "--trainer.accelerator", "cpu", "--trainer.enable_progress_bar", "false",
-         "--trainer.logger", "false"]
+QUIET = [
+    "--data.num_workers",
+    "0",
+    "--trainer.accelerator",
+    "cpu",
+    "--trainer.enable_progress_bar",
+    "false",
+    "--trainer.logger",
+    "false",
+]
 APD_TINY = [f"--model.generator.init_args.{k}_channels={cases.APD_WIDTH}" for k in ("global", "part", "fusion")]
 APD_TINY += [f"--model.discriminators.init_args.base_channels={cases.APD_WIDTH}"]
 
@@ -38,11 +46,17 @@ def _paired_inputs(root: Path) -> tuple[str, torch.Tensor, list[list[int]], torc
     """The one test portrait of the demo data, read independently of apd_lightning.data."""
     pair = next((root / "apdrawing" / "data" / "test").glob("*.png"))
     photo = np.asarray(Image.open(pair).convert("RGB"))[:, :512]
-    landmarks = [[int(v) for v in line.split()] for line in
-                 (root / "apdrawing" / "landmark" / "ALL" / f"{pair.stem}.txt").read_text().splitlines()]
+    landmarks = [
+        [int(v) for v in line.split()]
+        for line in (root / "apdrawing" / "landmark" / "ALL" / f"{pair.stem}.txt").read_text().splitlines()
+    ]
     mask = np.asarray(Image.open(root / "apdrawing" / "mask" / "ALL" / f"{pair.stem}.png").convert("L"))
-    return (pair.stem, torch.from_numpy(photo.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1, landmarks,
-            torch.from_numpy(mask.copy())[None, None].float() / 255)
+    return (
+        pair.stem,
+        torch.from_numpy(photo.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1,
+        landmarks,
+        torch.from_numpy(mask.copy())[None, None].float() / 255,
+    )
 
 
 def test_apdrawinggan_predict_with_converted_weights_draws_like_the_original(demo512, tmp_path, monkeypatch):
@@ -56,9 +70,23 @@ def test_apdrawinggan_predict_with_converted_weights_draws_like_the_original(dem
     outputs = {}
     for norm in ("eval", "train"):
         outputs[norm] = tmp_path / norm
-        main(["predict", "-c", str(CONFIGS / "apdrawinggan.yaml"), "--data.root", str(demo512 / "apdrawing"),
-              *QUIET, *APD_TINY, "--ckpt_path", str(ckpt), "--model.inference_norm", norm,
-              "--data.predict_output_dir", str(outputs[norm])])
+        main(
+            [
+                "predict",
+                "-c",
+                str(CONFIGS / "apdrawinggan.yaml"),
+                "--data.root",
+                str(demo512 / "apdrawing"),
+                *QUIET,
+                *APD_TINY,
+                "--ckpt_path",
+                str(ckpt),
+                "--model.inference_norm",
+                norm,
+                "--data.predict_output_dir",
+                str(outputs[norm]),
+            ]
+        )
     name, photo, landmarks, mask = _paired_inputs(demo512)
     with torch.no_grad():
         expected = _uint8(reference(photo, landmarks, mask))
@@ -75,10 +103,24 @@ def test_qmupd_predict_with_converted_weights_draws_like_the_original(demo512, t
     layout = convert.qmupd_layout("qmupd", width)
     state, _ = convert.convert_state(layout, {"G_A": reference.state_dict()})
     ckpt = convert.save_converted("qmupd", state, {"kind": "qmupd"}, tmp_path / "qmupd.ckpt")
-    tiny = [f"--model.{net}.init_args.base_channels={width}"
-            for net in ("generator", "reverse_generator", "discriminators")]
-    main(["predict", "-c", str(CONFIGS / "qmupd.yaml"), "--data.root", str(demo512 / "unpaired"), *QUIET, *tiny,
-          "--ckpt_path", str(ckpt), "--data.predict_output_dir", str(tmp_path / "out")])
+    tiny = [
+        f"--model.{net}.init_args.base_channels={width}" for net in ("generator", "reverse_generator", "discriminators")
+    ]
+    main(
+        [
+            "predict",
+            "-c",
+            str(CONFIGS / "qmupd.yaml"),
+            "--data.root",
+            str(demo512 / "unpaired"),
+            *QUIET,
+            *tiny,
+            "--ckpt_path",
+            str(ckpt),
+            "--data.predict_output_dir",
+            str(tmp_path / "out"),
+        ]
+    )
     photo_path = next((demo512 / "unpaired" / "test" / "A").glob("*.png"))
     photo = torch.from_numpy(np.asarray(Image.open(photo_path).convert("RGB")).copy()).permute(2, 0, 1)[None]
     photo = photo.float() / 127.5 - 1
@@ -96,10 +138,26 @@ def test_qmupd_predict_with_converted_weights_draws_like_the_original(demo512, t
 def test_paper_width_conversion_predicts_on_demo_data(converted, demo512, tmp_path, monkeypatch, kind):
     """The converted random official-shaped weights at paper width, drawn by `predict` at 512 (slow on a CPU)."""
     monkeypatch.chdir(tmp_path)
-    extra = (["--model.inference_norm", "train"] if kind == "apdrawinggan"
-             else ["--model.predict_styles", '{"style2": [0.0, 1.0, 0.0]}'])  # one style is enough here
+    extra = (
+        ["--model.inference_norm", "train"]
+        if kind == "apdrawinggan"
+        else ["--model.predict_styles", '{"style2": [0.0, 1.0, 0.0]}']
+    )  # one style is enough here
     data = demo512 / ("apdrawing" if kind == "apdrawinggan" else "unpaired")
-    main(["predict", "-c", str(CONFIGS / f"{kind}.yaml"), "--data.root", str(data), *QUIET, *extra,
-          "--ckpt_path", str(converted[kind]), "--data.predict_output_dir", str(tmp_path / "out")])
+    main(
+        [
+            "predict",
+            "-c",
+            str(CONFIGS / f"{kind}.yaml"),
+            "--data.root",
+            str(data),
+            *QUIET,
+            *extra,
+            "--ckpt_path",
+            str(converted[kind]),
+            "--data.predict_output_dir",
+            str(tmp_path / "out"),
+        ]
+    )
     written = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
     assert written == (["demo_00001.png"] if kind == "apdrawinggan" else ["demo_00001_style2.png"])

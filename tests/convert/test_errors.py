@@ -42,8 +42,9 @@ def _convert(tmp_path: Path, state, name: str = "200_net_G_A.pth", kind: str = "
     return convert.convert_files(kind, [path])
 
 
-@pytest.mark.parametrize("content", [os.urandom(4096), b"this is a text file\n", b""],
-                         ids=["random-bytes", "text", "empty"])
+@pytest.mark.parametrize(
+    "content", [os.urandom(4096), b"this is a text file\n", b""], ids=["random-bytes", "text", "empty"]
+)
 def test_garbage_is_not_a_weights_file(tmp_path, content):
     path = tmp_path / "200_net_G_A.pth"
     path.write_bytes(content)
@@ -119,7 +120,10 @@ def test_the_generator_file_is_required():
 def test_file_roles_come_from_the_released_names_or_role_equals_path(tmp_path):
     layout = convert.layout_for("qmupd")
     assert convert.assign_roles(layout, ["x/200_net_G_A.pth", "latest_net_D_A.pth", "G_B=renamed.bin"]) == {
-        "G_A": Path("x/200_net_G_A.pth"), "D_A": Path("latest_net_D_A.pth"), "G_B": Path("renamed.bin")}
+        "G_A": Path("x/200_net_G_A.pth"),
+        "D_A": Path("latest_net_D_A.pth"),
+        "G_B": Path("renamed.bin"),
+    }
     with pytest.raises(ConversionError, match=r"cannot tell which qmupd file weights.pth is.*\*_net_G_A.pt\(h\)"):
         convert.assign_roles(layout, ["weights.pth"])
     with pytest.raises(ConversionError, match="two files for G_A"):
@@ -149,8 +153,9 @@ def test_command_line_errors_are_one_line_messages_and_exit_code_1(tmp_path, cap
     existing = tmp_path / "existing.pth"
     existing.write_bytes(b"keep me")
     lpips = tmp_path / "alex.pth"
-    torch.save(random_state({f"lin{k}.model.1.weight": [1, c, 1, 1]
-                             for k, c in enumerate((64, 192, 384, 256, 256))}, 1), lpips)
+    torch.save(
+        random_state({f"lin{k}.model.1.weight": [1, c, 1, 1] for k, c in enumerate((64, 192, 384, 256, 256))}, 1), lpips
+    )
     assert main(["convert-weights", "--kind", "lpips", str(lpips), "--out", str(existing)]) == 1
     assert "exists; pass --overwrite" in capsys.readouterr().err and existing.read_bytes() == b"keep me"
     assert main(["convert-weights", "--kind", "lpips", str(lpips), "--out", str(existing), "--overwrite"]) == 0
@@ -158,7 +163,12 @@ def test_command_line_errors_are_one_line_messages_and_exit_code_1(tmp_path, cap
 
 
 def test_every_released_file_kind_has_a_layout():
-    assert set(OFFICIAL_KEYS) == {"apdrawinggan_net_gen", "apdrawinggan_net_dis", "qmupd_net_G_A",
-                                  "qmupd_net_G_B", "qmupd_net_D_A"}
+    assert set(OFFICIAL_KEYS) == {
+        "apdrawinggan_net_gen",
+        "apdrawinggan_net_dis",
+        "qmupd_net_G_A",
+        "qmupd_net_G_B",
+        "qmupd_net_D_A",
+    }
     with pytest.raises(ValueError, match="unknown kind 'cyclegan'"):
         convert.layout_for("cyclegan")

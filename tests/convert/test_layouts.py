@@ -18,8 +18,13 @@ from .reference_nets import (
     RefStyle2Generator,
 )
 
-CASES = [("apdrawinggan", "gen", "apdrawinggan_net_gen"), ("apdrawinggan", "dis", "apdrawinggan_net_dis"),
-         ("qmupd", "G_A", "qmupd_net_G_A"), ("qmupd", "G_B", "qmupd_net_G_B"), ("qmupd", "D_A", "qmupd_net_D_A")]
+CASES = [
+    ("apdrawinggan", "gen", "apdrawinggan_net_gen"),
+    ("apdrawinggan", "dis", "apdrawinggan_net_dis"),
+    ("qmupd", "G_A", "qmupd_net_G_A"),
+    ("qmupd", "G_B", "qmupd_net_G_B"),
+    ("qmupd", "D_A", "qmupd_net_D_A"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +57,12 @@ def test_key_map_is_one_to_one(layouts, kind):
 
 def test_unet_layers_follow_the_pix2pix_nesting():
     assert convert.unet_layers(3) == {
-        "model.down.0": "model.model.0", "model.up.1": "model.model.3",
-        "model.submodule.down.1": "model.model.1.model.1", "model.submodule.down.2": "model.model.1.model.2",
-        "model.submodule.up.1": "model.model.1.model.5", "model.submodule.up.2": "model.model.1.model.6",
+        "model.down.0": "model.model.0",
+        "model.up.1": "model.model.3",
+        "model.submodule.down.1": "model.model.1.model.1",
+        "model.submodule.down.2": "model.model.1.model.2",
+        "model.submodule.up.1": "model.model.1.model.5",
+        "model.submodule.up.2": "model.model.1.model.6",
         "model.submodule.submodule.down.1": "model.model.1.model.3.model.1",
         "model.submodule.submodule.up.1": "model.model.1.model.3.model.3",
         "model.submodule.submodule.up.2": "model.model.1.model.3.model.4",
@@ -76,8 +84,11 @@ def test_reference_nets_carry_the_released_names():
     """The test references really are the released architectures (so parity against them means something)."""
     with torch.device("meta"):
         generator = RefAPDrawingGenerator(64)
-        references = {"qmupd_net_G_A": RefStyle2Generator(64), "qmupd_net_G_B": RefResnetGenerator(64),
-                      "qmupd_net_D_A": RefClsDiscriminator(64)}
+        references = {
+            "qmupd_net_G_A": RefStyle2Generator(64),
+            "qmupd_net_G_B": RefResnetGenerator(64),
+            "qmupd_net_D_A": RefClsDiscriminator(64),
+        }
         discriminator = RefPatchD(4, 64)
     assert {n: _meta_names(getattr(generator, n)) for n in generator.NETS} == OFFICIAL_KEYS["apdrawinggan_net_gen"]
     assert all(_meta_names(discriminator) == spec for spec in OFFICIAL_KEYS["apdrawinggan_net_dis"].values())

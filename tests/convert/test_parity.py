@@ -75,10 +75,13 @@ def test_apdrawinggan_generator_train_mode_batch_statistics_match(apd_pair, apd_
     torch.testing.assert_close(actual, expected, atol=TOLERANCE, rtol=0)
 
 
-@pytest.mark.parametrize(("official", "ours", "channels"),
-                         [("G", "global_net", 3), ("GLHair", "part_nets.hair", 3), ("GCombine", "fusion", 2)])
-def test_apdrawinggan_dropout_nets_match_in_train_mode_with_the_same_seed(apd_pair, official, ours, channels,
-                                                                        monkeypatch):
+@pytest.mark.parametrize(
+    ("official", "ours", "channels"),
+    [("G", "global_net", 3), ("GLHair", "part_nets.hair", 3), ("GCombine", "fusion", 2)],
+)
+def test_apdrawinggan_dropout_nets_match_in_train_mode_with_the_same_seed(
+    apd_pair, official, ours, channels, monkeypatch
+):
     monkeypatch.setattr(Dropout, "reference_rng", True)  # draw the masks as nn.Dropout does
     reference, generator = apd_pair
     ref_net, our_net = getattr(reference, official).train(), generator.get_submodule(ours).train()
@@ -110,11 +113,16 @@ def test_apdrawinggan_discriminators_match_the_original_after_its_sigmoid():
     state, fresh = convert.convert_state(layout, {"gen": gen, "dis": dis})
     assert fresh == []
     ours = APDrawingDiscriminators(512, width)
-    ours.load_state_dict({k.removeprefix("discriminators."): v for k, v in state.items()
-                          if k.startswith("discriminators.")})
+    ours.load_state_dict(
+        {k.removeprefix("discriminators."): v for k, v in state.items() if k.startswith("discriminators.")}
+    )
     ours.eval()
-    pairs = {"D": (ours.global_net, 512, 512), "DLEyel": (ours.local_nets["eye_left"], 80, 112),
-             "DLMouth": (ours.local_nets["mouth"], 80, 128), "DLBG": (ours.local_nets["background"], 512, 512)}
+    pairs = {
+        "D": (ours.global_net, 512, 512),
+        "DLEyel": (ours.local_nets["eye_left"], 80, 112),
+        "DLMouth": (ours.local_nets["mouth"], 80, 128),
+        "DLBG": (ours.local_nets["background"], 512, 512),
+    }
     for name, (net, height, width_) in pairs.items():
         x = torch.rand(1, 4, height, width_, generator=torch.Generator().manual_seed(3)) * 2 - 1
         with torch.no_grad():
@@ -137,8 +145,11 @@ def test_qmupd_drawing_discriminator_matches_the_original():
     ours = StyleDiscriminator(512, 1, width)
     ours.load_state_dict(reference.state_dict(), strict=True)  # same names: the converter's map is the identity
     layout = convert.qmupd_layout("qmupd", width)
-    assert all(official == ours_key.removeprefix("discriminators.drawing.")
-               for ours_key, (role, official) in layout.key_map.items() if role == "D_A")
+    assert all(
+        official == ours_key.removeprefix("discriminators.drawing.")
+        for ours_key, (role, official) in layout.key_map.items()
+        if role == "D_A"
+    )
     x = torch.rand(2, 1, 512, 512, generator=torch.Generator().manual_seed(6)) * 2 - 1
     with torch.no_grad():
         (patch_ref, style_ref), (patch, style) = reference(x), ours(x)

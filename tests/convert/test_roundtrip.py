@@ -25,8 +25,11 @@ from .helpers import OFFICIAL_KEYS, random_state
 
 def identical(a: torch.Tensor, b: torch.Tensor) -> bool:
     """Same dtype, shape and bytes (NaN-safe, unlike torch.equal on floats)."""
-    return (a.dtype == b.dtype and a.shape == b.shape
-            and torch.equal(a.contiguous().reshape(-1).view(torch.uint8), b.contiguous().reshape(-1).view(torch.uint8)))
+    return (
+        a.dtype == b.dtype
+        and a.shape == b.shape
+        and torch.equal(a.contiguous().reshape(-1).view(torch.uint8), b.contiguous().reshape(-1).view(torch.uint8))
+    )
 
 
 def assert_same_official(back: dict, original: dict, spec: dict) -> None:
@@ -44,8 +47,7 @@ def assert_same_official(back: dict, original: dict, spec: dict) -> None:
 @pytest.mark.parametrize("kind", ["apdrawinggan", "qmupd"])
 def test_checkpoint_is_what_predict_needs_and_records_its_origin(official_files, converted, kind):
     checkpoint = torch.load(converted[kind], map_location="cpu", weights_only=True)
-    assert set(checkpoint) == {"state_dict", "epoch", "global_step", "pytorch-lightning_version",
-                               convert.METADATA_KEY}
+    assert set(checkpoint) == {"state_dict", "epoch", "global_step", "pytorch-lightning_version", convert.METADATA_KEY}
     assert "hyper_parameters" not in checkpoint  # LightningCLI would let them override the command line
     meta = checkpoint[convert.METADATA_KEY]
     assert meta["kind"] == kind and meta["fits"]["config"] == f"configs/{kind}.yaml"
@@ -106,9 +108,13 @@ def test_nets_without_a_file_are_initialised_the_same_each_time(official_files):
 
 def _sniklaus_shapes(prefix: str) -> dict[str, list[int]]:
     """network-bsds500.pytorch names and shapes in the file's order: VGG16 stages, 5 score convs, combine."""
-    convs = {"One": [(0, 3, 64), (2, 64, 64)], "Two": [(1, 64, 128), (3, 128, 128)],
-             "Thr": [(1, 128, 256), (3, 256, 256), (5, 256, 256)], "Fou": [(1, 256, 512), (3, 512, 512),
-             (5, 512, 512)], "Fiv": [(1, 512, 512), (3, 512, 512), (5, 512, 512)]}
+    convs = {
+        "One": [(0, 3, 64), (2, 64, 64)],
+        "Two": [(1, 64, 128), (3, 128, 128)],
+        "Thr": [(1, 128, 256), (3, 256, 256), (5, 256, 256)],
+        "Fou": [(1, 256, 512), (3, 512, 512), (5, 512, 512)],
+        "Fiv": [(1, 512, 512), (3, 512, 512), (5, 512, 512)],
+    }
     shapes = {}
     for stage, layers in convs.items():
         for index, cin, cout in layers:

@@ -32,8 +32,9 @@ def test_batch_types_shapes_and_ranges(paired_root):
 
 
 def test_landmarks_are_scaled_to_image_size(paired_root):
-    dataset = PairedDataset(find_records(paired_root, "train", paired_root / "landmark/ALL",
-                                         paired_root / "mask/ALL"), image_size=128)
+    dataset = PairedDataset(
+        find_records(paired_root, "train", paired_root / "landmark/ALL", paired_root / "mask/ALL"), image_size=128
+    )
     sample = dataset[0]
     expected = np.round(np.array([[50, 62], [78, 62], [64, 78], [52, 93], [76, 93]]) * 0.5) * 2
     assert torch.allclose(sample.landmarks, torch.tensor(expected, dtype=torch.float32))
@@ -95,8 +96,15 @@ def test_every_problem_is_listed_in_one_error(paired_root):
         dm.setup("fit")
     message = str(info.value)
     assert "5 problem(s)" in message
-    for needle in ("missing landmark file", "train_0.txt", "missing mask file", "train_1.png",
-                   "expected 5 lines", "outside the 64×64 image", "broken.png: unreadable image"):
+    for needle in (
+        "missing landmark file",
+        "train_0.txt",
+        "missing mask file",
+        "train_1.png",
+        "expected 5 lines",
+        "outside the 64×64 image",
+        "broken.png: unreadable image",
+    ):
         assert needle in message
 
 

@@ -15,8 +15,7 @@ from apd_lightning.faces import (
 )
 
 # The spec's 1-based MATLAB values at 512 px (apdrawinggan.md §1.3, qmupd.md §1).
-SPEC_1_BASED = np.array([[201.14, 246.86], [310.86, 246.86], [256.0, 311.77],
-                         [206.63, 370.83], [305.37, 370.83]])
+SPEC_1_BASED = np.array([[201.14, 246.86], [310.86, 246.86], [256.0, 311.77], [206.63, 370.83], [305.37, 370.83]])
 
 
 def _similarity(angle_deg: float, scale: float, tx: float, ty: float) -> np.ndarray:
@@ -38,8 +37,9 @@ def test_template_scales_with_size():
         template_points(0)
 
 
-@pytest.mark.parametrize(("angle", "scale", "tx", "ty"), [(0, 1, 0, 0), (17.5, 2.3, -40, 12.25),
-                                                          (-100, 0.31, 300, -7), (180, 1.5, 5, 5)])
+@pytest.mark.parametrize(
+    ("angle", "scale", "tx", "ty"), [(0, 1, 0, 0), (17.5, 2.3, -40, 12.25), (-100, 0.31, 300, -7), (180, 1.5, 5, 5)]
+)
 def test_fit_similarity_recovers_known_transform(angle, scale, tx, ty):
     src = np.random.default_rng(0).uniform(0, 500, (5, 2))
     truth = _similarity(angle, scale, tx, ty)
@@ -55,8 +55,12 @@ def test_fit_similarity_is_least_squares_and_never_reflects():
     noisy = transform_points(src, _similarity(10, 1.2, 3, 4)) + np.random.default_rng(2).normal(0, 2, (5, 2))
     best = fit_similarity(src, noisy)
     cost = ((transform_points(src, best) - noisy) ** 2).sum()
-    directions = [[[1, 0, 0], [0, 1, 0]], [[0, -1, 0], [1, 0, 0]],  # a, b
-                  [[0, 0, 1], [0, 0, 0]], [[0, 0, 0], [0, 0, 1]]]  # tx, ty
+    directions = [
+        [[1, 0, 0], [0, 1, 0]],
+        [[0, -1, 0], [1, 0, 0]],  # a, b
+        [[0, 0, 1], [0, 0, 0]],
+        [[0, 0, 0], [0, 0, 1]],
+    ]  # tx, ty
     for direction in np.array(directions, dtype=np.float64):
         for step in (1e-3, -1e-3):
             assert cost < ((transform_points(src, best + step * direction) - noisy) ** 2).sum()

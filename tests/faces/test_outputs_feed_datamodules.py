@@ -31,8 +31,23 @@ def test_apdrawing_output_trains_the_paired_datamodule(tmp_path, astronaut):
     drawings = _drawing_folder(tmp_path, astronaut)
     out = tmp_path / "apd"
     for split in ("train", "test"):
-        assert cli_main(["preprocess", str(photos), str(out), "--drawings", str(drawings), "--split", split,
-                         "--size", "256", "--no-progress"]) == 0
+        assert (
+            cli_main(
+                [
+                    "preprocess",
+                    str(photos),
+                    str(out),
+                    "--drawings",
+                    str(drawings),
+                    "--split",
+                    split,
+                    "--size",
+                    "256",
+                    "--no-progress",
+                ]
+            )
+            == 0
+        )
     dm = APDrawingDataModule(str(out), image_size=128, batch_size=1, num_workers=0)
     dm.setup("fit")
     sample = dm.datasets["train"][0]
@@ -46,8 +61,12 @@ def test_unpaired_output_feeds_the_unpaired_datamodule(tmp_path, astronaut, demo
     photos.mkdir()
     Image.fromarray(astronaut).save(photos / "astronaut.png")
     root = tmp_path / "upd"
-    assert cli_main(["preprocess", str(photos), str(root / "train"), "--layout", "unpaired", "--size", "128",
-                     "--no-progress"]) == 0
+    assert (
+        cli_main(
+            ["preprocess", str(photos), str(root / "train"), "--layout", "unpaired", "--size", "128", "--no-progress"]
+        )
+        == 0
+    )
     # drawings come from elsewhere (MediaPipe finds no landmarks on drawings): take the demo's
     for folder in ("B", "B_eyes", "B_nose", "B_lips", "B_feat"):
         shutil.copytree(demo_root / "unpaired" / "train" / folder, root / "train" / folder)

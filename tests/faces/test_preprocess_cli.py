@@ -43,8 +43,14 @@ def test_report_lists_processed_and_faceless(apdrawing_out):
     report = _report(out)
     assert status == 0
     assert {name: report[name][0] for name in report} == {
-        "astronaut.jpg": "processed", "exif.jpg": "processed", "gray.png": "processed",
-        "rgba.png": "processed", "gray16.png": "processed", "flat.png": "skipped", "noise.png": "skipped"}
+        "astronaut.jpg": "processed",
+        "exif.jpg": "processed",
+        "gray.png": "processed",
+        "rgba.png": "processed",
+        "gray16.png": "processed",
+        "flat.png": "skipped",
+        "noise.png": "skipped",
+    }
     assert report["flat.png"][1] == report["noise.png"][1] == "no face detected"
     assert not (out / "photos" / "flat.png").exists()
 
@@ -106,8 +112,10 @@ def test_drawings_are_warped_with_their_photo_into_ab_pairs(tmp_path, photo_dir,
     drawing = Image.fromarray(astronaut).convert("L").resize((1024, 1024), Image.BICUBIC)
     drawing.save(drawings / "astronaut.png")
     out = tmp_path / "out"
-    assert cli_main(["preprocess", str(photos), str(out), "--drawings", str(drawings), "--size", "256",
-                     "--no-progress"]) == 0
+    assert (
+        cli_main(["preprocess", str(photos), str(out), "--drawings", str(drawings), "--size", "256", "--no-progress"])
+        == 0
+    )
     report = _report(out)
     assert report["astronaut.jpg"] == ("processed", "")
     assert report["gray.png"][0] == "skipped" and "no drawing" in report["gray.png"][1]
@@ -127,8 +135,21 @@ def test_drawings_are_warped_with_their_photo_into_ab_pairs(tmp_path, photo_dir,
 
 def test_unpaired_layout_writes_soft_part_masks(tmp_path, photo_dir):
     out = tmp_path / "unpaired"
-    assert cli_main(["preprocess", str(photo_dir / "astronaut.jpg"), str(out), "--layout", "unpaired",
-                     "--size", "256", "--no-progress"]) == 0
+    assert (
+        cli_main(
+            [
+                "preprocess",
+                str(photo_dir / "astronaut.jpg"),
+                str(out),
+                "--layout",
+                "unpaired",
+                "--size",
+                "256",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert read_image(out / "A" / "astronaut.png").shape == (256, 256, 3)
     masks = {}
     for part in ("eyes", "nose", "lips"):

@@ -61,9 +61,13 @@ def test_rows_cover_every_outcome_and_files_follow_the_layout(tmp_path, photos):
     with FacePreprocessor(tmp_path / "out", landmarker, HalfSegmenter(), size=64) as preprocessor:
         rows = preprocessor.run(input_images(photos), progress=False)
     assert landmarker.closed
-    assert [(r.file, r.status) for r in rows] == [("a.jpg", "processed"), ("a.png", "skipped"),
-                                                   ("b.png", "processed"), ("c.png", "skipped"),
-                                                   ("d.png", "failed")]
+    assert [(r.file, r.status) for r in rows] == [
+        ("a.jpg", "processed"),
+        ("a.png", "skipped"),
+        ("b.png", "processed"),
+        ("c.png", "skipped"),
+        ("d.png", "failed"),
+    ]
     assert rows[1].reason == "same file stem as a.jpg" and rows[3].reason == "no face detected"
     assert rows[4].reason.startswith("UnidentifiedImageError")
     assert exit_status(rows) == 1  # one failure

@@ -34,17 +34,37 @@ def test_demo_fit_halves_the_held_out_chamfer_distance(tmp_path, monkeypatch):
     data = tmp_path / "data"
     make_demo_data(data, size=128, count=100, seed=0, progress=False)
     monkeypatch.chdir(tmp_path)
-    main(["fit", "-c", str(ROOT / "configs/apdrawinggan.yaml"), "-c", str(ROOT / "configs/demo/apdrawinggan.yaml"),
-          "--data.root", str(data / "apdrawing"), "--data.num_workers", "0", "--trainer.max_epochs", "12",
-          "--model.lr_constant_epochs", "9", "--model.lr_decay_epochs", "3",
-          "--trainer.check_val_every_n_epoch", "12", "--trainer.enable_progress_bar", "false"])
+    main(
+        [
+            "fit",
+            "-c",
+            str(ROOT / "configs/apdrawinggan.yaml"),
+            "-c",
+            str(ROOT / "configs/demo/apdrawinggan.yaml"),
+            "--data.root",
+            str(data / "apdrawing"),
+            "--data.num_workers",
+            "0",
+            "--trainer.max_epochs",
+            "12",
+            "--model.lr_constant_epochs",
+            "9",
+            "--model.lr_decay_epochs",
+            "3",
+            "--trainer.check_val_every_n_epoch",
+            "12",
+            "--trainer.enable_progress_bar",
+            "false",
+        ]
+    )
     checkpoint = torch.load(tmp_path / "demo_output/checkpoints/last.ckpt", map_location="cpu", weights_only=True)
 
     torch.manual_seed(0)
     untrained = _demo_generator()
     trained = _demo_generator()
-    trained.load_state_dict({k.removeprefix("generator."): v for k, v in checkpoint["state_dict"].items()
-                             if k.startswith("generator.")})
+    trained.load_state_dict(
+        {k.removeprefix("generator."): v for k, v in checkpoint["state_dict"].items() if k.startswith("generator.")}
+    )
     before = _held_out_chamfer(untrained, data / "apdrawing")
     after = _held_out_chamfer(trained, data / "apdrawing")
     print(f"held-out chamfer distance: untrained {before:.2f} px, trained {after:.2f} px")

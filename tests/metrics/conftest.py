@@ -52,6 +52,7 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
         def load(path=None):
             calls[kind].append(path)
             return build()
+
         return load
 
     monkeypatch.setattr(suite, "load_inception_features", fake("inception", TinyFeatures))
@@ -77,8 +78,7 @@ def random_drawing(rng: np.random.Generator, size: int) -> np.ndarray:
     return image
 
 
-def write_drawings(folder: Path, count: int, size: int = 32, seed: int = 0, prefix: str = "img"
-                   ) -> list[Path]:
+def write_drawings(folder: Path, count: int, size: int = 32, seed: int = 0, prefix: str = "img") -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     paths = []

@@ -31,12 +31,40 @@ def _run(args, capsys) -> tuple[int, str, str]:
 
 def test_all_metrics_on_pairs(folders, stand_ins, capsys):
     real, fake = folders
-    code, out, _ = _run(["--real", real, "--fake", fake, "--pairs", "--batch-size", "4", "--size", "48",
-                         "--inception", "inc.pth", "--alexnet", "alex.pth", "--quality", "q.ckpt"], capsys)
+    code, out, _ = _run(
+        [
+            "--real",
+            real,
+            "--fake",
+            fake,
+            "--pairs",
+            "--batch-size",
+            "4",
+            "--size",
+            "48",
+            "--inception",
+            "inc.pth",
+            "--alexnet",
+            "alex.pth",
+            "--quality",
+            "q.ckpt",
+        ],
+        capsys,
+    )
     assert code == 0
     results = json.loads(out)
-    assert set(results) == {"fid", "kid", "kid_std", "kid_subset_size", "lpips", "quality", "quality_real",
-                            "num_real", "num_fake", "num_pairs"}
+    assert set(results) == {
+        "fid",
+        "kid",
+        "kid_std",
+        "kid_subset_size",
+        "lpips",
+        "quality",
+        "quality_real",
+        "num_real",
+        "num_fake",
+        "num_pairs",
+    }
     assert (results["num_real"], results["num_fake"], results["num_pairs"]) == (6, 6, 6)
     assert results["kid_subset_size"] == 6  # adapted to the 6 drawings instead of raising
     assert all(math.isfinite(v) for v in results.values())
@@ -57,8 +85,7 @@ def test_deterministic_and_independent_of_batching(folders, stand_ins):
 
 def test_identical_folders(folders, stand_ins):
     real, _ = folders
-    results = evaluate_folders(real, real, metrics=["fid", "lpips", "quality"], pairs=True, size=32,
-                               progress=False)
+    results = evaluate_folders(real, real, metrics=["fid", "lpips", "quality"], pairs=True, size=32, progress=False)
     assert abs(results["fid"]) < 1e-3 and results["lpips"] == 0
     assert results["quality"] == pytest.approx(results["quality_real"])
 
@@ -91,8 +118,9 @@ def test_empty_and_missing_folders(folders, stand_ins, tmp_path, capsys):
 def test_pairs_with_different_names(folders, stand_ins, capsys):
     real, fake = folders
     shutil.move(fake / "img_02.png", fake / "other.png")
-    _expect_error(["--real", real, "--fake", fake, "--pairs"], capsys, "1 only in --real [img_02]",
-                  "1 only in --fake [other]")
+    _expect_error(
+        ["--real", real, "--fake", fake, "--pairs"], capsys, "1 only in --real [img_02]", "1 only in --fake [other]"
+    )
 
 
 def test_pairs_with_different_sizes(folders, stand_ins, capsys):
@@ -103,19 +131,30 @@ def test_pairs_with_different_sizes(folders, stand_ins, capsys):
 
 def test_missing_weights(folders, empty_hub, tmp_path, capsys):
     real, fake = folders
-    _expect_error(["--real", real, "--fake", fake, "--metrics", "fid"], capsys,
-                  "pt_inception-2015-12-05-6726825d.pth", "github.com/mseitzer", "--metrics")
-    _expect_error(["--real", real, "--fake", fake, "--metrics", "quality", "--quality", tmp_path / "q.ckpt"],
-                  capsys, "q.ckpt", "configs/quality.yaml")
-    _expect_error(["--real", real, "--fake", fake, "--pairs", "--metrics", "lpips"], capsys,
-                  "alexnet-owt-7be5be79.pth")
+    _expect_error(
+        ["--real", real, "--fake", fake, "--metrics", "fid"],
+        capsys,
+        "pt_inception-2015-12-05-6726825d.pth",
+        "github.com/mseitzer",
+        "--metrics",
+    )
+    _expect_error(
+        ["--real", real, "--fake", fake, "--metrics", "quality", "--quality", tmp_path / "q.ckpt"],
+        capsys,
+        "q.ckpt",
+        "configs/quality.yaml",
+    )
+    _expect_error(["--real", real, "--fake", fake, "--pairs", "--metrics", "lpips"], capsys, "alexnet-owt-7be5be79.pth")
 
 
-@pytest.mark.parametrize(("extra", "needle"), [
-    (["--metrics", "lpips"], "add --pairs"),
-    (["--metrics", "fid,sharpness"], "unknown metric"),
-    (["--batch-size", "0"], "--batch-size"),
-])
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--metrics", "lpips"], "add --pairs"),
+        (["--metrics", "fid,sharpness"], "unknown metric"),
+        (["--batch-size", "0"], "--batch-size"),
+    ],
+)
 def test_bad_options(folders, stand_ins, capsys, extra, needle):
     real, fake = folders
     _expect_error(["--real", real, "--fake", fake, *extra], capsys, needle)

@@ -30,6 +30,7 @@ def numpy_fid(real: np.ndarray, fake: np.ndarray) -> float:
 
 def numpy_kid(real: np.ndarray, fake: np.ndarray, degree: int = 3, coef: float = 1.0) -> float:
     """Unbiased MMD² with the polynomial kernel (x·y / d + coef)^degree on the full sets (equal sizes)."""
+
     def kernel(a, b):
         return (a @ b.T / real.shape[1] + coef) ** degree
 
@@ -116,7 +117,7 @@ def test_kid_needs_two_drawings_per_set(drawings):
         kid.compute()
 
 
-@pytest.mark.parametrize("bad", [torch.zeros(2, 2, 8, 8), torch.zeros(2, 8, 8), torch.full((2, 1, 4, 4), 9.)])
+@pytest.mark.parametrize("bad", [torch.zeros(2, 2, 8, 8), torch.zeros(2, 8, 8), torch.full((2, 1, 4, 4), 9.0)])
 def test_bad_drawings_raise(bad):
     with pytest.raises(ValueError, match="drawings must be"):
         DrawingFID(feature_extractor=TinyFeatures()).update(bad, real=True)
@@ -145,8 +146,10 @@ def test_fid_pooling_excludes_padding():
 
 def test_fid_blocks_change_only_the_pooled_branch():
     torch.manual_seed(0)
-    for reference, fid_block in [(InceptionA(16, pool_features=8), _FIDInceptionA(16, pool_features=8)),
-                                 (InceptionE(16), _FIDInceptionE(16, pool="max"))]:
+    for reference, fid_block in [
+        (InceptionA(16, pool_features=8), _FIDInceptionA(16, pool_features=8)),
+        (InceptionE(16), _FIDInceptionE(16, pool="max")),
+    ]:
         fid_block.load_state_dict(reference.state_dict())
         fid_block.eval(), reference.eval()
         x = torch.rand(1, 16, 6, 6) + 0.5
@@ -171,8 +174,9 @@ def test_fid_inception_loads_torchvision_named_weights(tmp_path):
     path = tmp_path / "pt_inception.pth"
     torch.save(state, path)
     loaded = load_inception_features(path)
-    torch.testing.assert_close(loaded.state_dict()["Mixed_6e.branch_pool.conv.weight"],
-                               state["Mixed_6e.branch_pool.conv.weight"])
+    torch.testing.assert_close(
+        loaded.state_dict()["Mixed_6e.branch_pool.conv.weight"], state["Mixed_6e.branch_pool.conv.weight"]
+    )
     loaded.train()
     assert not loaded.training and not any(p.requires_grad for p in loaded.parameters())
     torch.save({"fc.weight": torch.zeros(1000, 2048)}, path)

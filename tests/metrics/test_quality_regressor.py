@@ -66,11 +66,13 @@ def _rated_set(root: Path) -> Path:
 
 def test_fast_dev_run_and_checkpoint_round_trip(tmp_path):
     torch.manual_seed(0)
-    data = RatedDrawingsDataModule(str(_rated_set(tmp_path)), image_size=32, val_fraction=0.25, batch_size=4,
-                                   num_workers=0)
+    data = RatedDrawingsDataModule(
+        str(_rated_set(tmp_path)), image_size=32, val_fraction=0.25, batch_size=4, num_workers=0
+    )
     model = QualityRegressor(QualityNet("small", width=4), lambda_rank=0.5, lr=1e-3)
-    trainer = L.Trainer(fast_dev_run=1, accelerator="cpu", logger=False, enable_progress_bar=False,
-                        enable_model_summary=False)
+    trainer = L.Trainer(
+        fast_dev_run=1, accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False
+    )
     trainer.fit(model, data)
     path = tmp_path / "quality.ckpt"
     trainer.save_checkpoint(path)
@@ -86,13 +88,18 @@ def test_regressor_learns_synthetic_ratings(tmp_path):
     """Demo drawings degraded by known amounts (score = 1 - amount): validation Spearman >= 0.8."""
     make_demo_data(tmp_path / "demo", size=64, count=48, seed=0, progress=False)
     rated = tmp_path / "rated"
-    make_synthetic_ratings(tmp_path / "demo" / "apdrawing" / "data" / "train", rated, seed=0, copies=4,
-                           combined=True)
+    make_synthetic_ratings(tmp_path / "demo" / "apdrawing" / "data" / "train", rated, seed=0, copies=4, combined=True)
     L.seed_everything(0, verbose=False)
     data = RatedDrawingsDataModule(str(rated), image_size=64, val_fraction=0.2, batch_size=16, num_workers=0)
     model = QualityRegressor(QualityNet("small", width=8), lambda_rank=0.5, rank_margin=0.05, lr=2e-3)
-    trainer = L.Trainer(max_epochs=4, accelerator="cpu", logger=L.pytorch.loggers.CSVLogger(tmp_path),
-                        enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False)
+    trainer = L.Trainer(
+        max_epochs=4,
+        accelerator="cpu",
+        logger=L.pytorch.loggers.CSVLogger(tmp_path),
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+    )
     untrained = trainer.validate(model, data, verbose=False)[0]["val/spearman"]
     trainer.fit(model, data)
     spearman = trainer.callback_metrics["val/spearman"].item()

@@ -46,12 +46,18 @@ def test_inception_backbone_is_the_reference_layout(tmp_path):
     assert net.trunk.fc.in_features == 2048 and net.trunk.fc.out_features == 1
     # an ImageNet file (aux head, 1000 classes) initialises the trunk; its fc and aux head are dropped
     imagenet = {k: v.clone() + 1 for k, v in net.trunk.state_dict().items() if not k.startswith("fc.")}
-    imagenet.update({"fc.weight": torch.zeros(1000, 2048), "fc.bias": torch.zeros(1000),
-                     "AuxLogits.fc.weight": torch.zeros(1000, 768)})
+    imagenet.update(
+        {
+            "fc.weight": torch.zeros(1000, 2048),
+            "fc.bias": torch.zeros(1000),
+            "AuxLogits.fc.weight": torch.zeros(1000, 768),
+        }
+    )
     torch.save(imagenet, tmp_path / "inception_v3_google.pth")
     initialised = QualityNet(pretrained_path=str(tmp_path / "inception_v3_google.pth"))
-    torch.testing.assert_close(initialised.trunk.Mixed_7c.branch1x1.conv.weight,
-                               imagenet["Mixed_7c.branch1x1.conv.weight"])
+    torch.testing.assert_close(
+        initialised.trunk.Mixed_7c.branch1x1.conv.weight, imagenet["Mixed_7c.branch1x1.conv.weight"]
+    )
     assert initialised.trunk.fc.out_features == 1
 
 

@@ -83,8 +83,10 @@ def test_too_few_rated_drawings_for_the_split(tmp_path):
 def test_degradation_grows_with_the_amount():
     drawing = random_drawing(np.random.default_rng(0), 64)
     np.testing.assert_array_equal(degrade_drawing(drawing, 0.0, np.random.default_rng(1)), drawing)
-    damage = [np.abs(degrade_drawing(drawing, a, np.random.default_rng(1)).astype(float) - drawing).mean()
-              for a in (0.1, 0.4, 0.7, 1.0)]
+    damage = [
+        np.abs(degrade_drawing(drawing, a, np.random.default_rng(1)).astype(float) - drawing).mean()
+        for a in (0.1, 0.4, 0.7, 1.0)
+    ]
     assert damage == sorted(damage) and damage[0] > 0
     with pytest.raises(ValueError, match="uint8"):
         degrade_drawing(drawing.astype(float), 0.5, np.random.default_rng(0))

@@ -41,19 +41,33 @@ class TinyDrawer(L.LightningModule):
 
 def _loader(count: int, seed: int) -> DataLoader:
     generator = torch.Generator().manual_seed(seed)
-    samples = [PairedBatch(photo=torch.rand(3, 32, 32, generator=generator) * 2 - 1,
-                           landmarks=torch.rand(5, 2, generator=generator) * 32,
-                           background_mask=torch.ones(1, 32, 32), name=f"s{i}",
-                           drawing=torch.rand(1, 32, 32, generator=generator) * 2 - 1) for i in range(count)]
+    samples = [
+        PairedBatch(
+            photo=torch.rand(3, 32, 32, generator=generator) * 2 - 1,
+            landmarks=torch.rand(5, 2, generator=generator) * 32,
+            background_mask=torch.ones(1, 32, 32),
+            name=f"s{i}",
+            drawing=torch.rand(1, 32, 32, generator=generator) * 2 - 1,
+        )
+        for i in range(count)
+    ]
     return DataLoader(samples, batch_size=4, collate_fn=PairedBatch.collate)
 
 
 def _fit(callback: ValidationMetrics, tmp_path, max_epochs: int = 1) -> tuple[L.Trainer, TinyDrawer]:
     torch.manual_seed(0)
     model = TinyDrawer()
-    trainer = L.Trainer(max_epochs=max_epochs, limit_train_batches=2, accelerator="cpu", logger=False,
-                        callbacks=[callback], enable_progress_bar=False, enable_model_summary=False,
-                        enable_checkpointing=False, default_root_dir=tmp_path)
+    trainer = L.Trainer(
+        max_epochs=max_epochs,
+        limit_train_batches=2,
+        accelerator="cpu",
+        logger=False,
+        callbacks=[callback],
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+        default_root_dir=tmp_path,
+    )
     trainer.fit(model, _loader(8, 0), _loader(8, 1))
     return trainer, model
 
@@ -96,8 +110,15 @@ def test_every_n_epochs_and_sanity_check_skipped(stand_ins, tmp_path):
 
 def test_missing_weights_fail_before_training(empty_hub, tmp_path):
     model = TinyDrawer()
-    trainer = L.Trainer(max_epochs=1, accelerator="cpu", logger=False, callbacks=[ValidationMetrics(["fid"])],
-                        enable_progress_bar=False, enable_checkpointing=False, default_root_dir=tmp_path)
+    trainer = L.Trainer(
+        max_epochs=1,
+        accelerator="cpu",
+        logger=False,
+        callbacks=[ValidationMetrics(["fid"])],
+        enable_progress_bar=False,
+        enable_checkpointing=False,
+        default_root_dir=tmp_path,
+    )
     with pytest.raises(MissingWeightsError, match="pt_inception-2015-12-05-6726825d.pth"):
         trainer.fit(model, _loader(4, 0), _loader(4, 1))
     assert model.steps == 0

@@ -12,13 +12,18 @@ def _batch(size=64, batch=2) -> PairedBatch:
     torch.manual_seed(0)
     drawing = torch.ones(batch, 1, size, size)
     drawing[..., size // 2, :] = -1
-    dt = torch.stack([torch.from_numpy(drawing_distance_maps(((d[0] + 1) * 127.5).byte().numpy()))
-                      for d in drawing])
-    landmarks = (torch.tensor([[194.0, 248], [314, 249], [261, 312], [209, 368], [302, 371]]) * size / 512)
+    dt = torch.stack([torch.from_numpy(drawing_distance_maps(((d[0] + 1) * 127.5).byte().numpy())) for d in drawing])
+    landmarks = torch.tensor([[194.0, 248], [314, 249], [261, 312], [209, 368], [302, 371]]) * size / 512
     mask = torch.zeros(batch, 1, size, size)
     mask[..., 4:, 8:-8] = 1
-    return PairedBatch(torch.rand(batch, 3, size, size) * 2 - 1, landmarks.expand(batch, 5, 2).clone(), mask,
-                       [f"s{i}" for i in range(batch)], drawing, dt)
+    return PairedBatch(
+        torch.rand(batch, 3, size, size) * 2 - 1,
+        landmarks.expand(batch, 5, 2).clone(),
+        mask,
+        [f"s{i}" for i in range(batch)],
+        drawing,
+        dt,
+    )
 
 
 def test_every_parameter_gets_a_finite_gradient_in_one_g_and_d_step():
@@ -34,10 +39,18 @@ def test_every_parameter_gets_a_finite_gradient_in_one_g_and_d_step():
     g_losses["g_total"].backward()
     for name, p in module.generator.named_parameters():
         assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0, name
-    assert set(g_losses) == {"g_adv", "g_local_adv", "g_l1", "g_local", "g_dt_real_to_fake",
-                             "g_dt_fake_to_real", "g_total"}
-    assert g_losses["g_total"].item() == pytest.approx(sum(v.item() for k, v in g_losses.items() if k != "g_total"),
-                                                       rel=1e-5)
+    assert set(g_losses) == {
+        "g_adv",
+        "g_local_adv",
+        "g_l1",
+        "g_local",
+        "g_dt_real_to_fake",
+        "g_dt_fake_to_real",
+        "g_total",
+    }
+    assert g_losses["g_total"].item() == pytest.approx(
+        sum(v.item() for k, v in g_losses.items() if k != "g_total"), rel=1e-5
+    )
 
 
 def test_loss_weights_scale_their_terms():

@@ -113,8 +113,9 @@ def test_default_backend_is_ours_and_kornia_keeps_its_keyword_arguments():
         distance_transform(mask, 5, 0.3)
     positional = distance_transform(mask, 5, 0.3, backend="kornia")
     assert torch.equal(positional, distance_transform(mask, kernel_size=5, h=0.3, backend="kornia"))
-    assert not torch.equal(distance_transform(mask, kernel_size=5, backend="kornia"),
-                           distance_transform(mask, backend="kornia"))
+    assert not torch.equal(
+        distance_transform(mask, kernel_size=5, backend="kornia"), distance_transform(mask, backend="kornia")
+    )
 
 
 def test_default_backend_constant_is_read_at_call_time(monkeypatch):
@@ -131,8 +132,9 @@ def test_default_backend_constant_is_read_at_call_time(monkeypatch):
 def test_batched_equals_per_sample(backend):
     x = torch.rand(3, 2, 17, 23, generator=torch.Generator().manual_seed(7)) ** 4
     batched = distance_transform(x, backend=backend)
-    per_sample = torch.cat([distance_transform(x[i : i + 1, c : c + 1], backend=backend)
-                            for i in range(3) for c in range(2)]).view_as(x)
+    per_sample = torch.cat(
+        [distance_transform(x[i : i + 1, c : c + 1], backend=backend) for i in range(3) for c in range(2)]
+    ).view_as(x)
     assert torch.allclose(batched, per_sample, atol=1e-6)
 
 
@@ -140,8 +142,9 @@ def test_functional_equals_module():
     x = torch.rand(2, 1, 12, 14, generator=torch.Generator().manual_seed(8))
     module = DistanceTransform(backend="ours", radius=5)
     assert torch.equal(module(x), distance_transform(x, backend="ours", radius=5))
-    assert torch.equal(DistanceTransform(backend="kornia", kernel_size=5)(x),
-                       distance_transform(x, backend="kornia", kernel_size=5))
+    assert torch.equal(
+        DistanceTransform(backend="kornia", kernel_size=5)(x), distance_transform(x, backend="kornia", kernel_size=5)
+    )
     assert "radius=5" in repr(module)
 
 

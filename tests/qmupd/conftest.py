@@ -38,8 +38,15 @@ def region_mask(size: int, region: int) -> np.ndarray:
     return mask.astype(np.uint8)
 
 
-def write_unpaired_root(root: Path, photos: int = 3, drawings: int = 4, size: int = 48, styles: str = "npy",
-                        test_photos: int = 2, seed: int = 0) -> Path:
+def write_unpaired_root(
+    root: Path,
+    photos: int = 3,
+    drawings: int = 4,
+    size: int = 48,
+    styles: str = "npy",
+    test_photos: int = 2,
+    seed: int = 0,
+) -> Path:
     """Write ``root/train/{A,B,A_*,B_*}``, styles (``npy``, ``csv`` or ``both``) and ``root/test/A``."""
     rng = np.random.default_rng(seed)
     train = root / "train"
@@ -83,5 +90,9 @@ def tiny_module(size: int = 64, **kwargs) -> QMUPD:
     """A QMUPD with tiny widths and random auxiliaries."""
     kwargs.setdefault("auxiliaries", "random_init")
     kwargs.setdefault("random_auxiliary_width", 4)
-    return QMUPD(StyleGenerator(base_channels=4, num_blocks=1), ResnetGenerator(base_channels=4, num_blocks=1),
-                 QMUPDDiscriminators(size, base_channels=4), **kwargs)
+    return QMUPD(
+        StyleGenerator(base_channels=4, num_blocks=1),
+        ResnetGenerator(base_channels=4, num_blocks=1),
+        QMUPDDiscriminators(size, base_channels=4),
+        **kwargs,
+    )

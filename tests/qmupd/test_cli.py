@@ -12,15 +12,32 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.filterwarnings("ignore:model.auxiliaries=random_init")
 
-CONFIGS = [["configs/qmupd.yaml"], ["configs/upd.yaml"], ["configs/qmupd.yaml", "configs/demo/qmupd.yaml"],
-           ["configs/upd.yaml", "configs/demo/qmupd.yaml"]]
+CONFIGS = [
+    ["configs/qmupd.yaml"],
+    ["configs/upd.yaml"],
+    ["configs/qmupd.yaml", "configs/demo/qmupd.yaml"],
+    ["configs/upd.yaml", "configs/demo/qmupd.yaml"],
+]
 DEMO = ["-c", str(ROOT / "configs/qmupd.yaml"), "-c", str(ROOT / "configs/demo/qmupd.yaml")]
 
 
 def _small(root, tmp_path) -> list[str]:
-    return ["--data.root", str(root), "--data.image_size", "64", "--data.num_workers", "0",
-            "--trainer.default_root_dir", str(tmp_path / "run"), "--trainer.logger", "false",
-            "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
+    return [
+        "--data.root",
+        str(root),
+        "--data.image_size",
+        "64",
+        "--data.num_workers",
+        "0",
+        "--trainer.default_root_dir",
+        str(tmp_path / "run"),
+        "--trainer.logger",
+        "false",
+        "--trainer.enable_progress_bar",
+        "false",
+        "--trainer.enable_model_summary",
+        "false",
+    ]
 
 
 @pytest.mark.parametrize("configs", CONFIGS, ids=["+".join(c) for c in CONFIGS])
@@ -48,15 +65,46 @@ def test_fit_checkpoint_then_predict_writes_one_png_per_photo_and_style(demo_roo
     root = demo_root / "unpaired"
     ckpt_dir, out = tmp_path / "ckpt", tmp_path / "drawings"
     callbacks = tmp_path / "callbacks.yaml"  # replaces the overlay's callbacks: one checkpoint into tmp_path
-    callbacks.write_text(yaml.safe_dump({"trainer": {"callbacks": [{
-        "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
-        "init_args": {"dirpath": str(ckpt_dir), "save_last": True}}]}}))
-    main(["fit", *DEMO, "-c", str(callbacks), *_small(root, tmp_path), "--trainer.max_steps", "1",
-          "--trainer.limit_val_batches", "0"])
+    callbacks.write_text(
+        yaml.safe_dump(
+            {
+                "trainer": {
+                    "callbacks": [
+                        {
+                            "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
+                            "init_args": {"dirpath": str(ckpt_dir), "save_last": True},
+                        }
+                    ]
+                }
+            }
+        )
+    )
+    main(
+        [
+            "fit",
+            *DEMO,
+            "-c",
+            str(callbacks),
+            *_small(root, tmp_path),
+            "--trainer.max_steps",
+            "1",
+            "--trainer.limit_val_batches",
+            "0",
+        ]
+    )
     checkpoint = torch.load(ckpt_dir / "last.ckpt", map_location="cpu", weights_only=False)
     assert checkpoint["state_dict"] and not [k for k in checkpoint["state_dict"] if k.startswith("auxiliaries.")]
-    main(["predict", *DEMO, *_small(root, tmp_path), "--ckpt_path", str(ckpt_dir / "last.ckpt"),
-          "--data.predict_output_dir", str(out)])
+    main(
+        [
+            "predict",
+            *DEMO,
+            *_small(root, tmp_path),
+            "--ckpt_path",
+            str(ckpt_dir / "last.ckpt"),
+            "--data.predict_output_dir",
+            str(out),
+        ]
+    )
     photos = sorted(p.stem for p in (root / "test" / "A").glob("*.png"))
     styles = ["style1", "style2", "style3", "mix12"]  # the demo overlay's predict_styles
     assert sorted(p.name for p in out.glob("*.png")) == sorted(f"{s}_{k}.png" for s in photos for k in styles)

@@ -84,8 +84,13 @@ def test_every_problem_is_listed_in_one_error(tmp_path):
         dm.setup("fit")
     message = str(info.value)
     assert len(info.value.problems) == 5, message
-    for expected in ("photo_1.png: missing eyes mask", "drawing_0: no style vector", "drawing_1.npy: expected 3",
-                     "drawing_2.png: unreadable image", "styles.csv:2"):
+    for expected in (
+        "photo_1.png: missing eyes mask",
+        "drawing_0: no style vector",
+        "drawing_1.npy: expected 3",
+        "drawing_2.png: unreadable image",
+        "styles.csv:2",
+    ):
         assert expected in message
 
 

@@ -104,8 +104,9 @@ def test_strict_cycle_is_l1():
 
 def test_lpips_is_torchmetrics_with_local_alexnet_weights(tmp_path):
     torch.manual_seed(0)
-    alexnet = {k: v for k, v in torchvision.models.alexnet(weights=None).state_dict().items()
-               if k.startswith("features.")}  # the classifier is not needed (and large)
+    alexnet = {
+        k: v for k, v in torchvision.models.alexnet(weights=None).state_dict().items() if k.startswith("features.")
+    }  # the classifier is not needed (and large)
     path = tmp_path / "alexnet-owt-7be5be79.pth"
     torch.save(alexnet, path)
     lpips = build_lpips(alexnet_path=path)

@@ -22,21 +22,31 @@ pytestmark = pytest.mark.filterwarnings("ignore:model.auxiliaries=random_init")
 def _batch(size: int = 64, batch: int = 2) -> UnpairedBatch:
     torch.manual_seed(0)
     style = torch.softmax(torch.randn(batch, 3), 1)
-    return UnpairedBatch(torch.rand(batch, 3, size, size) * 2 - 1, torch.rand(batch, 1, size, size) * 2 - 1,
-                         style, style.argmax(1), [f"p{i}" for i in range(batch)], [f"d{i}" for i in range(batch)],
-                         torch.rand(batch, 3, size, size), torch.rand(batch, 3, size, size))
+    return UnpairedBatch(
+        torch.rand(batch, 3, size, size) * 2 - 1,
+        torch.rand(batch, 1, size, size) * 2 - 1,
+        style,
+        style.argmax(1),
+        [f"p{i}" for i in range(batch)],
+        [f"d{i}" for i in range(batch)],
+        torch.rand(batch, 3, size, size),
+        torch.rand(batch, 3, size, size),
+    )
 
 
 def _data(root, size=64) -> UnpairedDataModule:
     return UnpairedDataModule(str(root), image_size=size, batch_size=2, num_workers=0)
 
 
-@pytest.mark.parametrize(("epoch", "progress_epochs", "expected"), [
-    (1, 300, (5.0, 0.0)),
-    (101, 300, (3.5, 1.5)),  # p = 100/300
-    (200, 300, (5 * (1 - 0.9 * 199 / 300), 5 * 0.9 * 199 / 300)),  # UPD script: λ_A ends at 2.01, λ_T at 2.99
-    (200, 200, (5 * (1 - 0.9 * 0.995), 5 * 0.9 * 0.995)),  # QMUPD niter_end = 200: 0.52 and 4.48
-])
+@pytest.mark.parametrize(
+    ("epoch", "progress_epochs", "expected"),
+    [
+        (1, 300, (5.0, 0.0)),
+        (101, 300, (3.5, 1.5)),  # p = 100/300
+        (200, 300, (5 * (1 - 0.9 * 199 / 300), 5 * 0.9 * 199 / 300)),  # UPD script: λ_A ends at 2.01, λ_T at 2.99
+        (200, 200, (5 * (1 - 0.9 * 0.995), 5 * 0.9 * 0.995)),  # QMUPD niter_end = 200: 0.52 and 4.48
+    ],
+)
 def test_cycle_weight_schedule(epoch, progress_epochs, expected):
     assert cycle_weights(epoch - 1, progress_epochs) == pytest.approx(expected)
 
@@ -50,8 +60,11 @@ def test_one_fit_step_gives_every_trainable_parameter_a_finite_gradient(unpaired
     model = tiny_module(progress_epochs=2)
     quiet_trainer(max_epochs=2, limit_train_batches=1).fit(model, _data(unpaired_root))  # epoch 2: truncation on
     assert model.auxiliaries is not None
-    for name, p in [*model.generator.named_parameters(), *model.reverse_generator.named_parameters(),
-                    *model.discriminators.named_parameters()]:
+    for name, p in [
+        *model.generator.named_parameters(),
+        *model.reverse_generator.named_parameters(),
+        *model.discriminators.named_parameters(),
+    ]:
         assert p.grad is not None and torch.isfinite(p.grad).all(), name
         if name.endswith("weight"):  # biases before an affine-free instance norm get ~0 gradients
             assert p.grad.abs().sum() > 0, name
@@ -78,10 +91,20 @@ def test_generator_losses_and_truncation_gradient_modes(monkeypatch):
         model = tiny_module(truncation_gradient=mode, progress_epochs=300)
         model.setup("fit")
         losses = model.generator_loss(batch, model.cycle(batch))
-        assert set(losses) == {"g_adv_drawing", "g_adv_photo", "g_local_adv", "g_style", "g_relaxed_cycle",
-                               "g_truncation", "g_strict_cycle", "g_quality", "g_total"}
-        assert losses["g_total"].item() == pytest.approx(sum(v.item() for k, v in losses.items() if k != "g_total"),
-                                                         rel=1e-5)
+        assert set(losses) == {
+            "g_adv_drawing",
+            "g_adv_photo",
+            "g_local_adv",
+            "g_style",
+            "g_relaxed_cycle",
+            "g_truncation",
+            "g_strict_cycle",
+            "g_quality",
+            "g_total",
+        }
+        assert losses["g_total"].item() == pytest.approx(
+            sum(v.item() for k, v in losses.items() if k != "g_total"), rel=1e-5
+        )
         grads = torch.autograd.grad(losses["g_truncation"], list(model.generator.parameters()), allow_unused=True)
         assert any(g is not None and g.abs().sum() > 0 for g in grads) == reaches_g, mode
 
@@ -121,12 +144,15 @@ def test_random_stand_ins_are_never_silent():
 
 def test_missing_weight_files_are_all_named(tmp_path):
     with pytest.raises(MissingWeightsError) as info:
-        build_auxiliaries("pretrained", True, hed_path=str(tmp_path / "network-bsds500.pytorch"),
-                          alexnet_path=str(tmp_path / "alexnet-owt-7be5be79.pth"),
-                          quality_path=str(tmp_path / "quality.ckpt"))
+        build_auxiliaries(
+            "pretrained",
+            True,
+            hed_path=str(tmp_path / "network-bsds500.pytorch"),
+            alexnet_path=str(tmp_path / "alexnet-owt-7be5be79.pth"),
+            quality_path=str(tmp_path / "quality.ckpt"),
+        )
     message = str(info.value)
-    for name in ("network-bsds500.pytorch", "sniklaus", "alexnet-owt-7be5be79.pth", "quality.ckpt",
-                 "random_init"):
+    for name in ("network-bsds500.pytorch", "sniklaus", "alexnet-owt-7be5be79.pth", "quality.ckpt", "random_init"):
         assert name in message
 
 
@@ -147,10 +173,20 @@ def test_pretrained_auxiliaries_load_from_files(tmp_path):
     alexnet = torchvision.models.alexnet().features.state_dict()
     torch.save({f"features.{k}": v for k, v in alexnet.items()}, tmp_path / "alexnet.pth")
     quality = QualityNet("small", width=4)
-    torch.save({"state_dict": {f"net.{k}": v for k, v in quality.state_dict().items()},
-                "hyper_parameters": {"net_config": quality.config}}, tmp_path / "quality.ckpt")
-    aux = build_auxiliaries("pretrained", True, str(tmp_path / "hed.pth"), str(tmp_path / "alexnet.pth"),
-                            quality_path=str(tmp_path / "quality.ckpt"))
+    torch.save(
+        {
+            "state_dict": {f"net.{k}": v for k, v in quality.state_dict().items()},
+            "hyper_parameters": {"net_config": quality.config},
+        },
+        tmp_path / "quality.ckpt",
+    )
+    aux = build_auxiliaries(
+        "pretrained",
+        True,
+        str(tmp_path / "hed.pth"),
+        str(tmp_path / "alexnet.pth"),
+        quality_path=str(tmp_path / "quality.ckpt"),
+    )
     assert torch.equal(aux.edges.fuse.weight, hed.fuse.weight)
     assert torch.equal(aux.quality.trunk[1].weight, quality.trunk[1].weight)
     assert not any(p.requires_grad for p in aux.parameters())

@@ -72,7 +72,11 @@ def test_full_size_shapes_and_parameter_counts_on_meta():
 
     assert patch.shape == (1, 1, 62, 62) and style.shape == (1, 3) and drawing.shape == (1, 1, 512, 512)
     assert (round(count(g), 2), round(count(f), 2), round(count(d), 2), round(count(all_d), 1)) == (
-        11.97, 11.37, 9.45, 20.5)  # spec §2 and §7
+        11.97,
+        11.37,
+        9.45,
+        20.5,
+    )  # spec §2 and §7
 
 
 def test_conv_style_head_needs_its_size_pool_head_does_not():
@@ -84,11 +88,14 @@ def test_conv_style_head_needs_its_size_pool_head_does_not():
         StyleDiscriminator(100)
 
 
-@pytest.mark.parametrize(("key", "make"), [
-    ("qmupd_net_G_A", StyleGenerator),
-    ("qmupd_net_G_B", ResnetGenerator),
-    ("qmupd_net_D_A", lambda: StyleDiscriminator(512)),
-])
+@pytest.mark.parametrize(
+    ("key", "make"),
+    [
+        ("qmupd_net_G_A", StyleGenerator),
+        ("qmupd_net_G_B", ResnetGenerator),
+        ("qmupd_net_D_A", lambda: StyleDiscriminator(512)),
+    ],
+)
 def test_official_state_dict_names_and_shapes_load_strictly(key, make):
     with torch.device("meta"):
         net = make()
@@ -106,10 +113,13 @@ def test_masked_region_known_values():
 
 def _sniklaus_names(prefix: str) -> dict[str, list[int]]:
     """Key names and shapes of sniklaus/pytorch-hed's network-bsds500 (written out independently of hed.py)."""
-    convs = {"One": [(0, 3, 64), (2, 64, 64)], "Two": [(1, 64, 128), (3, 128, 128)],
-             "Thr": [(1, 128, 256), (3, 256, 256), (5, 256, 256)],
-             "Fou": [(1, 256, 512), (3, 512, 512), (5, 512, 512)],
-             "Fiv": [(1, 512, 512), (3, 512, 512), (5, 512, 512)]}
+    convs = {
+        "One": [(0, 3, 64), (2, 64, 64)],
+        "Two": [(1, 64, 128), (3, 128, 128)],
+        "Thr": [(1, 128, 256), (3, 256, 256), (5, 256, 256)],
+        "Fou": [(1, 256, 512), (3, 512, 512), (5, 512, 512)],
+        "Fiv": [(1, 512, 512), (3, 512, 512), (5, 512, 512)],
+    }
     names = {}
     for stage, layers in convs.items():
         for index, cin, cout in layers:

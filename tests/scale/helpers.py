@@ -28,8 +28,12 @@ class DumpWeights(L.Callback):
             digest.update(name.encode())
             digest.update(parameter.detach().cpu().contiguous().numpy().tobytes())
         report = {
-            "rank": trainer.global_rank, "world_size": trainer.world_size, "global_step": trainer.global_step,
-            "digest": digest.hexdigest(), "names": self.names, "batch_sizes": self.batch_sizes,
+            "rank": trainer.global_rank,
+            "world_size": trainer.world_size,
+            "global_step": trainer.global_step,
+            "digest": digest.hexdigest(),
+            "names": self.names,
+            "batch_sizes": self.batch_sizes,
             "metrics": {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1},
             "checkpoint_io": type(trainer.strategy.checkpoint_io).__name__,
             "callbacks": [type(c).__name__ for c in trainer.callbacks],

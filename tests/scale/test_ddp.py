@@ -24,14 +24,31 @@ VAL_KEY = {"apdrawinggan": "val/l1", "qmupd": "val/strict_cycle"}
 @pytest.mark.parametrize("model", ["apdrawinggan", "qmupd"])
 def test_two_process_ddp_fit(model, demo_root, tmp_path):
     # each step calls manual_backward twice, each time on one network: DDP must allow unused parameters
-    command = [sys.executable, "-m", "apd_lightning", "fit", *MODEL_ARGS[model](demo_root),
-               "--trainer.accelerator", "cpu", "--trainer.devices", "2",
-               "--trainer.strategy", "ddp_find_unused_parameters_true", "--trainer.max_epochs", "1",
-               "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1",
-               "--trainer.check_val_every_n_epoch", "1", "--trainer.logger", "false",
-               "--trainer.callbacks+=tests.scale.helpers.DumpWeights"]
-    result = subprocess.run(command, cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True,
-                            timeout=300)
+    command = [
+        sys.executable,
+        "-m",
+        "apd_lightning",
+        "fit",
+        *MODEL_ARGS[model](demo_root),
+        "--trainer.accelerator",
+        "cpu",
+        "--trainer.devices",
+        "2",
+        "--trainer.strategy",
+        "ddp_find_unused_parameters_true",
+        "--trainer.max_epochs",
+        "1",
+        "--trainer.limit_train_batches",
+        "2",
+        "--trainer.limit_val_batches",
+        "1",
+        "--trainer.check_val_every_n_epoch",
+        "1",
+        "--trainer.logger",
+        "false",
+        "--trainer.callbacks+=tests.scale.helpers.DumpWeights",
+    ]
+    result = subprocess.run(command, cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-4000:]
 
     checkpoints = sorted(tmp_path.rglob("*.ckpt"))
@@ -53,8 +70,9 @@ def test_two_process_ddp_fit(model, demo_root, tmp_path):
 
 
 def test_sync_batchnorm_option(capsys):
-    net = HierarchicalGenerator(image_size=64, global_channels=4, part_channels=4, fusion_channels=4,
-                                norm_layer="sync_batch")
+    net = HierarchicalGenerator(
+        image_size=64, global_channels=4, part_channels=4, fusion_channels=4, norm_layer="sync_batch"
+    )
     assert any(isinstance(m, nn.SyncBatchNorm) for m in net.modules())
     assert not any(type(m) is nn.BatchNorm2d for m in net.modules())
     photo = torch.rand(2, 3, 64, 64) * 2 - 1
@@ -63,9 +81,20 @@ def test_sync_batchnorm_option(capsys):
     assert out.shape == (2, 1, 64, 64) and torch.isfinite(out).all()
 
     with pytest.raises(SystemExit):
-        main(["fit", "-c", str(CONFIGS / "apdrawinggan.yaml"), "--trainer.sync_batchnorm", "true",
-              "--model.generator.init_args.norm_layer", "sync_batch",
-              "--model.discriminators.init_args.norm_layer", "sync_batch", "--print_config"])
+        main(
+            [
+                "fit",
+                "-c",
+                str(CONFIGS / "apdrawinggan.yaml"),
+                "--trainer.sync_batchnorm",
+                "true",
+                "--model.generator.init_args.norm_layer",
+                "sync_batch",
+                "--model.discriminators.init_args.norm_layer",
+                "sync_batch",
+                "--print_config",
+            ]
+        )
     config = yaml.safe_load(capsys.readouterr().out)
     assert config["trainer"]["sync_batchnorm"] is True
     assert config["model"]["init_args"]["generator"]["init_args"]["norm_layer"] == "sync_batch"

@@ -30,12 +30,32 @@ def _digest(path: Path) -> str:
 @pytest.mark.slow
 def test_sigterm_saves_a_checkpoint_that_resumes(demo_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the demo overlay checkpoints to demo_output/checkpoints
-    args = [*apdrawinggan_args(demo_root), "--trainer.logger", "false", "--trainer.limit_val_batches", "0",
-            "--trainer.limit_train_batches", "3"]
+    args = [
+        *apdrawinggan_args(demo_root),
+        "--trainer.logger",
+        "false",
+        "--trainer.limit_val_batches",
+        "0",
+        "--trainer.limit_train_batches",
+        "3",
+    ]
     process = subprocess.Popen(
-        [sys.executable, "-m", "apd_lightning", "fit", *args, "--trainer.max_epochs", "1000",
-         "--trainer.callbacks+=tests.scale.helpers.Heartbeat"],
-        cwd=tmp_path, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "apd_lightning",
+            "fit",
+            *args,
+            "--trainer.max_epochs",
+            "1000",
+            "--trainer.callbacks+=tests.scale.helpers.Heartbeat",
+        ],
+        cwd=tmp_path,
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     heartbeat = tmp_path / "demo_output" / "run" / "heartbeat.txt"
     deadline = time.monotonic() + 180
     while not (heartbeat.is_file() and heartbeat.read_text() and int(heartbeat.read_text()) >= 4):
@@ -60,15 +80,34 @@ def test_sigterm_saves_a_checkpoint_that_resumes(demo_root, tmp_path, monkeypatc
 
 def test_nan_loss_stops_with_its_name_and_step_and_keeps_the_checkpoint(demo_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    args = [*apdrawinggan_args(demo_root), "--trainer.logger", "false", "--trainer.limit_val_batches", "0",
-            "--trainer.limit_train_batches", "2", "--trainer.check_val_every_n_epoch", "1"]
+    args = [
+        *apdrawinggan_args(demo_root),
+        "--trainer.logger",
+        "false",
+        "--trainer.limit_val_batches",
+        "0",
+        "--trainer.limit_train_batches",
+        "2",
+        "--trainer.check_val_every_n_epoch",
+        "1",
+    ]
     main(["fit", *args, "--trainer.max_epochs", "1"])
     checkpoint_path = tmp_path / "demo_output" / "checkpoints" / "last.ckpt"
     before = _digest(checkpoint_path)
 
     with pytest.raises(FloatingPointError, match=r"loss g_l1 is nan at global step \d+"):
-        main(["fit", *args, "--trainer.max_epochs", "3", "--ckpt_path", "last",
-              "--trainer.callbacks+=tests.scale.helpers.PoisonLoss", "--trainer.callbacks.at_step=6"])
+        main(
+            [
+                "fit",
+                *args,
+                "--trainer.max_epochs",
+                "3",
+                "--ckpt_path",
+                "last",
+                "--trainer.callbacks+=tests.scale.helpers.PoisonLoss",
+                "--trainer.callbacks.at_step=6",
+            ]
+        )
     assert _digest(checkpoint_path) == before  # the last good checkpoint is untouched
     state = torch.load(checkpoint_path, map_location="cpu", weights_only=True)["state_dict"]
     assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
@@ -100,8 +139,11 @@ def test_checkpoint_io_loads_weights_only_by_default(tmp_path):
 
 def _load_calls(tree: ast.AST):
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
-                "load", "load_state_dict_from_url", "load_checkpoint", "load_from_checkpoint"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("load", "load_state_dict_from_url", "load_checkpoint", "load_from_checkpoint")
+        ):
             owner = ast.unparse(node.func.value)
             if node.func.attr == "load" and owner not in ("torch", "th"):
                 continue  # e.g. yaml.load, np.load

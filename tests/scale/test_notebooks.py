@@ -32,7 +32,8 @@ def test_both_notebooks_exist():
 def test_outputs_are_stripped(path):
     for cell in _code_cells(path):
         assert cell.outputs == [] and cell.execution_count is None, (
-            f"{path.name} has outputs: clear them before committing (Jupyter: Edit > Clear Outputs of All Cells)")
+            f"{path.name} has outputs: clear them before committing (Jupyter: Edit > Clear Outputs of All Cells)"
+        )
     assert "widgets" not in nbformat.read(path, as_version=4).metadata
 
 
@@ -41,7 +42,8 @@ def test_notebooks_define_nothing_of_their_own(path):
     for cell in _code_cells(path):
         for node in ast.walk(ast.parse(cell.source)):
             assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)), (
-                f"{path.name} defines {type(node).__name__} in:\n{cell.source}\n(move it into apd_lightning)")
+                f"{path.name} defines {type(node).__name__} in:\n{cell.source}\n(move it into apd_lightning)"
+            )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -71,12 +73,21 @@ def kernel(tmp_path, monkeypatch) -> str:
     """A ``python3`` kernelspec running this interpreter, found first through ``JUPYTER_PATH``."""
     spec = tmp_path / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "apd_lightning tests", "language": "python",
-        "env": {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "WANDB_MODE": "disabled",
-                "NO_ALBUMENTATIONS_UPDATE": "1"},
-    }))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "apd_lightning tests",
+                "language": "python",
+                "env": {
+                    "OMP_NUM_THREADS": "1",
+                    "PYTHONPATH": str(ROOT),
+                    "WANDB_MODE": "disabled",
+                    "NO_ALBUMENTATIONS_UPDATE": "1",
+                },
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     return "python3"
 
@@ -91,8 +102,7 @@ def test_notebook_runs(path, kernel, demo_root, tmp_path):
     values = {**TINY.get(path.name, {}), "DATA_DIR": str(demo_root), "OUT_DIR": str(tmp_path / "out")}
     source = "\n".join(f"{name} = {value!r}" for name, value in values.items())
     notebook.cells.insert(index + 1, nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]}))
-    NotebookClient(notebook, kernel_name=kernel, timeout=240,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(notebook, kernel_name=kernel, timeout=240, resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     figures = [o for o in outputs if o.output_type == "display_data" and "image/png" in o.get("data", {})]

@@ -33,10 +33,25 @@ def _differences(a, b, path: str = "") -> list[str]:
 def _checkpointing(tmp_path: Path, name: str) -> list[str]:
     """A config replacing the demo callbacks: a checkpoint after every epoch (and last.ckpt) in tmp/name."""
     path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump({"trainer": {"callbacks": [{
-        "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
-        "init_args": {"dirpath": str(tmp_path / name), "save_last": True, "save_top_k": -1, "every_n_epochs": 1},
-    }]}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "trainer": {
+                    "callbacks": [
+                        {
+                            "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
+                            "init_args": {
+                                "dirpath": str(tmp_path / name),
+                                "save_last": True,
+                                "save_top_k": -1,
+                                "every_n_epochs": 1,
+                            },
+                        }
+                    ]
+                }
+            }
+        )
+    )
     return ["-c", str(path)]
 
 
@@ -50,11 +65,27 @@ CASES = [("apdrawinggan", 4, 2, 2), ("qmupd", 2, 1, 1)]
 @pytest.mark.filterwarnings("ignore:model.auxiliaries=random_init")
 @pytest.mark.parametrize(("model", "epochs", "resume_after", "val_every"), CASES, ids=[c[0] for c in CASES])
 def test_resume_continues_exactly(model, epochs, resume_after, val_every, demo_root, tmp_path):
-    common = [*MODEL_ARGS[model](demo_root), "--trainer.logger", "false", "--trainer.deterministic", "true",
-              "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1",
-              "--trainer.check_val_every_n_epoch", str(val_every), "--trainer.max_epochs", str(epochs),
-              "--trainer.default_root_dir", str(tmp_path / "run"),
-              "--model.lr_constant_epochs", "1", "--model.lr_decay_epochs", "4"]  # the rate changes every epoch
+    common = [
+        *MODEL_ARGS[model](demo_root),
+        "--trainer.logger",
+        "false",
+        "--trainer.deterministic",
+        "true",
+        "--trainer.limit_train_batches",
+        "2",
+        "--trainer.limit_val_batches",
+        "1",
+        "--trainer.check_val_every_n_epoch",
+        str(val_every),
+        "--trainer.max_epochs",
+        str(epochs),
+        "--trainer.default_root_dir",
+        str(tmp_path / "run"),
+        "--model.lr_constant_epochs",
+        "1",
+        "--model.lr_decay_epochs",
+        "4",
+    ]  # the rate changes every epoch
     if model == "qmupd":
         common += ["--model.pool_size", "3", "--model.progress_epochs", "4"]  # a full, mixing pool; p moves
     main(["fit", *common, *_checkpointing(tmp_path, "straight")])

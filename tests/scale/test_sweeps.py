@@ -38,7 +38,7 @@ def _get(config: dict, dotted: str):
 def test_command_runs_this_cli_with_wandb_args(name):
     sweep = _sweep(name)
     command = sweep["command"]
-    assert command[command.index("-m") + 1: command.index("-m") + 3] == ["apd_lightning", "fit"]
+    assert command[command.index("-m") + 1 : command.index("-m") + 3] == ["apd_lightning", "fit"]
     assert command[-1] == "${args}" and f"configs/{name}.yaml" in command
     assert sweep["method"] in ("grid", "random", "bayes") and sweep["metric"]["goal"] in ("minimize", "maximize")
     # the optimized metric is one the model logs
@@ -55,7 +55,7 @@ def test_parameters_are_config_keys(name, end, capsys, monkeypatch):
     values = {key: _sample(spec, end) for key, spec in sweep["parameters"].items()}
     flags = create_sweep_command_args({"args": {k: {"value": v} for k, v in values.items()}})["args"]
     command = sweep["command"]
-    words = [w for w in command[command.index("-m") + 2: -1]]  # fit -c ... (what follows `python -m apd_lightning`)
+    words = [w for w in command[command.index("-m") + 2 : -1]]  # fit -c ... (what follows `python -m apd_lightning`)
     with pytest.raises(SystemExit) as exit_info:
         main([*words, *flags, "--print_config"])
     assert exit_info.value.code in (0, None)
