@@ -47,8 +47,11 @@ test: $(PY)
 test-fast: $(PY)
 	$(PY) -m pytest -q -m "not slow"
 
+LINTED := apd_lightning tests benchmarks notebooks
+
 lint: $(PY)
-	$(PY) -m ruff check apd_lightning tests benchmarks
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m ruff format --check $(LINTED)
 
 bench: $(PY)
 	$(PY) benchmarks/run.py --json benchmarks/results.jsonl
