@@ -102,6 +102,11 @@ class StyleGenerator(nn.Module):
         num_blocks: residual blocks after the style injection (9).
         style_dim: length of the style vector (3 styles).
         norm_layer: norm class or alias (``instance`` in the reference).
+        style_modulation: also scale and shift the fused features per channel by a linear function of the
+            style, after the fusion's norm (``h·(1 + γ(s)) + β(s)``, zero-initialised). Off in the reference:
+            its instance norm removes the per-channel constant that the concatenated style map adds, so the
+            style reaches G mostly through border effects; on, it reaches every position. Adds the
+            ``style_modulation`` keys, so the released weights load only with it off.
 
     Shape:
         photo ``(B, in_channels, H, W)`` in [-1, 1], style ``(B, style_dim)`` (soft or one-hot, any real
@@ -121,6 +126,7 @@ class StyleGenerator(nn.Module):
         num_blocks: int = 9,
         style_dim: int = 3,
         norm_layer: str | type[nn.Module] = "instance",
+        style_modulation: bool = False,
     ) -> None:
         super().__init__()
         norm = resolve_norm(norm_layer)
@@ -133,11 +139,21 @@ class StyleGenerator(nn.Module):
         blocks = [ResnetBlock(width, norm) for _ in range(num_blocks)]
         self.model = nn.Sequential(*fuse, *blocks, *_decoder(base_channels, out_channels, norm, bias))
         init_weights(self)
+        self.style_modulation = None
+        if style_modulation:
+            self.style_modulation = nn.Linear(style_dim, 2 * width)
+            nn.init.zeros_(self.style_modulation.weight)
+            nn.init.zeros_(self.style_modulation.bias)
 
     def forward(self, photo: Tensor, style: Tensor) -> Tensor:
         _check_input(photo, self.in_channels, "photo")
         if style.shape != (photo.shape[0], self.style_dim):
             raise ValueError(f"style must be (B, {self.style_dim}) with B={photo.shape[0]}, got {tuple(style.shape)}")
         features = self.model0(photo)
-        style_map = style.to(features.dtype)[:, :, None, None].expand(-1, -1, *features.shape[-2:])
-        return self.model(torch.cat([features, style_map], dim=1))
+        style = style.to(features.dtype)
+        fused = torch.cat([features, style[:, :, None, None].expand(-1, -1, *features.shape[-2:])], dim=1)
+        if self.style_modulation is None:
+            return self.model(fused)
+        fused = self.model[:2](fused)  # fusion conv and norm
+        scale, shift = self.style_modulation(style)[:, :, None, None].chunk(2, dim=1)
+        return self.model[2:](fused * (1 + scale) + shift)
