@@ -1,8 +1,8 @@
 """A fixed, download-free edge operator: multi-scale Sobel gradient magnitude of the luminance.
 
 It stands in for HED in UPD / QMUPD's relaxed cycle when the HED weights are not available
-(``auxiliaries: classical``). It is not HED: it answers every intensity step, including shading and
-background gradients, where HED was trained to keep the contours a person would draw.
+(``auxiliaries: classical``). It is not HED: a soft threshold drops slow shading and background gradients,
+but every sharp enough intensity step counts, where HED was trained to keep the contours a person would draw.
 """
 
 from __future__ import annotations
@@ -18,15 +18,21 @@ from torch import Tensor, nn
 _EPS = 1e-6  # inside the square root of the gradient magnitude (a finite gradient where the image is flat)
 
 
-def multiscale_edges(image: Tensor, scales: Sequence[int] = (1, 2, 4), contrast: float = 0.08) -> Tensor:
-    """Edge strength: the mean over scales of the Sobel gradient magnitude of the blurred, subsampled
-    luminance, upsampled back and squashed as ``tanh(g / contrast)``.
+def multiscale_edges(
+    image: Tensor, scales: Sequence[int] = (1, 2), contrast: float = 0.05, threshold: float = 0.02
+) -> Tensor:
+    """Edge strength: the mean ``g`` over scales of the Sobel gradient magnitude of the blurred, subsampled
+    luminance (per input pixel, upsampled back), soft-thresholded and squashed as
+    ``tanh(max(g − threshold, 0) / contrast)``: coarse scales widen a sharp edge's response, slow gradients
+    stay below the threshold at every scale.
 
     Args:
         image: ``(B, 3, H, W)`` RGB in [0, 1].
         scales: subsampling factors (1 = full resolution); each level is Gaussian-blurred (σ = factor/2)
             before subsampling.
-        contrast: gradient magnitude (in intensity per pixel, Sobel normalised) that maps to tanh(1) ≈ 0.76.
+        contrast: gradient magnitude above the threshold (intensity per pixel, Sobel normalised) that maps to
+            tanh(1) ≈ 0.76.
+        threshold: gradient magnitude that counts as no edge (slow shading, background ramps).
 
     Returns:
         ``(B, 1, H, W)`` in [0, 1): ≈0 on flat regions, towards 1 on strong edges.
@@ -52,11 +58,11 @@ def multiscale_edges(image: Tensor, scales: Sequence[int] = (1, 2, 4), contrast:
             level = gaussian_blur2d(gray, (kernel, kernel), (sigma, sigma), border_type="replicate")[
                 ..., ::factor, ::factor
             ]
-        magnitude = sobel(level, eps=_EPS) - _EPS**0.5  # ≈ intensity step per pixel of that level; 0 when flat
+        magnitude = (sobel(level, eps=_EPS) - _EPS**0.5) / factor  # intensity change per input pixel; 0 if flat
         if factor > 1:
             magnitude = F.interpolate(magnitude, size=size, mode="bilinear", align_corners=False)
         total = total + magnitude
-    return torch.tanh(total / (len(scales) * contrast))
+    return torch.tanh(torch.relu(total / len(scales) - threshold) / contrast)
 
 
 class MultiScaleEdges(nn.Module):
@@ -66,9 +72,9 @@ class MultiScaleEdges(nn.Module):
         ``(B, 3, H, W)`` RGB in [0, 1] -> ``(B, 1, H, W)`` in [0, 1).
     """
 
-    def __init__(self, scales: Sequence[int] = (1, 2, 4), contrast: float = 0.08) -> None:
+    def __init__(self, scales: Sequence[int] = (1, 2), contrast: float = 0.05, threshold: float = 0.02) -> None:
         super().__init__()
-        self.scales, self.contrast = tuple(scales), contrast
+        self.scales, self.contrast, self.threshold = tuple(scales), contrast, threshold
 
     def forward(self, image: Tensor) -> Tensor:
-        return multiscale_edges(image, self.scales, self.contrast)
+        return multiscale_edges(image, self.scales, self.contrast, self.threshold)

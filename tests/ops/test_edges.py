@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -24,10 +26,17 @@ def test_edges_follow_the_step_and_stay_in_unit_range():
 
 
 def test_coarser_scales_widen_the_response_and_contrast_scales_it():
-    fine, wide = multiscale_edges(_step(), (1,)), multiscale_edges(_step(), (1, 2, 4))
+    fine, wide = multiscale_edges(_step(), (1,), threshold=0), multiscale_edges(_step(), (1, 2, 4), threshold=0)
     assert wide[0, 0, 0, 11] > fine[0, 0, 0, 11] + 0.05  # 5 px from the step
-    low = multiscale_edges(_step() * 0.1, (1,))
-    assert 0.2 < low[0, 0, 0, 16] < fine[0, 0, 0, 16]
+    low = multiscale_edges(_step() * 0.1, (1,), threshold=0)  # Sobel step response 0.05 = contrast: tanh(1)
+    assert low[0, 0, 0, 16].item() == pytest.approx(math.tanh(1), abs=0.01)
+
+
+def test_slow_ramps_are_below_the_threshold_and_sharp_steps_are_not():
+    ramp = torch.linspace(0, 1, 64, dtype=torch.float64).expand(1, 3, 64, 64)  # 1/64 per pixel, like shading
+    assert multiscale_edges(ramp).max() == 0
+    assert multiscale_edges(ramp, threshold=0)[..., 2:-2].min() > 0.2  # (replicate padding at the border)
+    assert multiscale_edges(_step(64) * 0.3).max() > 0.9
 
 
 def test_module_equals_function_batched_equals_single_and_gradcheck():
