@@ -25,9 +25,10 @@ class TrueDrawingScores(L.Callback):
     - ``val/judge_truth_accuracy``: the judge's accuracy on the true drawings themselves (held out from its
       training; near 1 or the judge proves nothing).
 
-    The judge is a tiny classifier trained in ``setup`` (seconds, deterministic) on the datamodule's
-    training drawings and their style labels only: it never sees a generated drawing and is not the GAN's
-    discriminator. It lives in this callback, never in checkpoints. The sanity-check validation is skipped.
+    The judge is a tiny classifier trained (seconds, deterministic) at the first validation batch with true
+    drawings, on the datamodule's training drawings and their style labels only: it never sees a generated
+    drawing and is not the GAN's discriminator. It lives in this callback, never in checkpoints. The
+    sanity-check validation is skipped; without true drawings nothing is trained or logged.
 
     Args:
         judge_steps: training steps of the judge.
@@ -40,16 +41,17 @@ class TrueDrawingScores(L.Callback):
         self.accuracy: JudgedStyleAccuracy | None = None
         self.truth_accuracy: JudgedStyleAccuracy | None = None
 
-    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        if stage not in ("fit", "validate") or self.accuracy is not None:
-            return
+    def _build(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         data = trainer.datamodule
         _, records = find_unpaired(data.root, "train")
         drawings, styles = labelled_drawings([r.path for r in records], [r.style for r in records], data.image_size)
         num_styles = pl_module.generator.style_dim
-        judge = train_style_judge(drawings, styles, num_styles, self.judge_steps, seed=self.judge_seed)
+        with torch.inference_mode(False), torch.enable_grad():  # called inside the validation loop
+            judge = train_style_judge(drawings, styles, num_styles, self.judge_steps, seed=self.judge_seed)
         self.chamfer = [ChamferDistance() for _ in range(num_styles)]
         self.accuracy, self.truth_accuracy = JudgedStyleAccuracy(judge), JudgedStyleAccuracy(judge)
+        for metric in self._metrics():
+            metric.to(pl_module.device)
 
     def _metrics(self) -> list:
         return [*self.chamfer, self.accuracy, self.truth_accuracy]
@@ -63,8 +65,10 @@ class TrueDrawingScores(L.Callback):
     def on_validation_batch_end(
         self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int, *_
     ) -> None:
-        if trainer.sanity_checking or self.accuracy is None or getattr(batch, "true_drawing", None) is None:
+        if trainer.sanity_checking or getattr(batch, "true_drawing", None) is None:
             return
+        if self.accuracy is None:
+            self._build(trainer, pl_module)
         eye = torch.eye(len(self.chamfer), device=batch.photo.device, dtype=batch.photo.dtype)
         for k, chamfer in enumerate(self.chamfer):
             drawing = pl_module(batch.photo, eye[k].expand(len(batch), -1))
