@@ -1,0 +1,127 @@
+"""``python -m apd_lightning serve --ckpt CKPT [--ckpt CKPT2 ...] [--onnx MODEL.onnx ...] [--port 8000]``."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+DESCRIPTION = "Serve a local web page (and an HTTP API) that draws uploaded photos with the given models."
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m apd_lightning serve", description=DESCRIPTION)
+    parser.add_argument(
+        "--ckpt", action="append", default=[], metavar="[NAME=]PATH", help="a checkpoint to serve (repeatable)"
+    )
+    parser.add_argument(
+        "--onnx", action="append", default=[], metavar="[NAME=]PATH", help="an exported ONNX model (repeatable)"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument("--device", default="cpu", help="torch device of the models (default cpu)")
+    parser.add_argument("--precision", default="32-true", help="32-true (default) or bf16-mixed")
+    parser.add_argument("--queue-size", type=int, default=4, help="requests waiting per model before 503 (4)")
+    parser.add_argument("--max-upload-mb", type=float, default=20, help="largest photo file in MB (default 20)")
+    parser.add_argument("--max-megapixels", type=float, default=50, help="largest decoded photo (default 50)")
+    parser.add_argument("--max-connections", type=int, default=64, help="open connections before 503 (64)")
+    parser.add_argument("--note", default="", help="a sentence the page shows under its title")
+    parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
+    return parser
+
+
+def model_names(paths: Sequence[tuple[str | None, str]], kinds: Sequence[str]) -> list[str]:
+    """Names of the served models: the given ``NAME=`` or the model kind, numbered when a name repeats."""
+    names: list[str] = []
+    for (given, _), kind in zip(paths, kinds, strict=True):
+        name, k = given or kind, 2
+        while name in names:
+            name, k = f"{given or kind}-{k}", k + 1
+        names.append(name)
+    return names
+
+
+def _split(value: str) -> tuple[str | None, str]:
+    name, sep, path = value.partition("=")
+    if sep and name and "/" not in name and "\\" not in name and not Path(value).exists():
+        return name, path
+    return None, value
+
+
+def load_drawers(args: argparse.Namespace) -> dict[str, Any]:
+    """Load every ``--ckpt`` and ``--onnx`` once (model and face tools), in the order given."""
+    from ..draw import Drawer
+
+    sources = [(*_split(v), "ckpt") for v in args.ckpt] + [(*_split(v), "onnx") for v in args.onnx]
+    drawers = []
+    for _, path, kind in sources:
+        print(f"loading {path} ...", flush=True)
+        drawers.append(
+            Drawer(
+                **{kind: path},
+                device=args.device,
+                precision=args.precision,
+                max_pixels=int(args.max_megapixels * 1e6),
+            )
+        )
+    names = model_names([(n, p) for n, p, _ in sources], [d.kind for d in drawers])
+    return dict(zip(names, drawers, strict=True))
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening-ready socket on ``host:port`` (port 0: a free port)."""
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:  # a host name such as localhost
+        family = socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def main(argv: Sequence[str]) -> int:
+    """Entry point of ``serve``; returns the exit status (1: bad arguments, a model or the port failed)."""
+    args = build_parser().parse_args(argv)
+    if not args.ckpt and not args.onnx:
+        print("error: give at least one model: --ckpt CKPT or --onnx MODEL.onnx", file=sys.stderr)
+        return 1
+    try:
+        import uvicorn
+
+        from .app import ServeSettings, create_app
+    except ImportError as missing:
+        print(f"error: {missing.name} is missing; install the extra: pip install 'apd_lightning[serve]'", file=sys.stderr)
+        return 1
+    from ..draw import DrawError
+
+    try:
+        drawers = load_drawers(args)
+    except (DrawError, OSError, ValueError, RuntimeError) as failed:
+        print(f"error: {failed}", file=sys.stderr)
+        return 1
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as failed:
+        print(f"error: cannot listen on {args.host}:{args.port} ({failed.strerror}); try --port", file=sys.stderr)
+        return 1
+    settings = ServeSettings(
+        max_upload_bytes=int(args.max_upload_mb * 2**20),
+        max_pixels=int(args.max_megapixels * 1e6),
+        queue_size=args.queue_size,
+        note=args.note,
+    )
+    app = create_app(drawers, settings)
+    config = uvicorn.Config(app, log_level=args.log_level, limit_concurrency=args.max_connections)
+    host, port = sock.getsockname()[:2]
+    url_host = f"[{host}]" if ":" in host else host
+    print(f"serving {', '.join(drawers)} on http://{url_host}:{port}/  (API docs: /docs; Ctrl+C stops)", flush=True)
+    if args.host not in LOOPBACK:
+        print("warning: listening beyond this machine; anyone who can reach it can use the models", flush=True)
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
