@@ -17,6 +17,7 @@ from ..nets.hierarchical import APDrawingDiscriminators, GeneratorOutput, Hierar
 from ..ops.face_parts import BOX_PARTS, FacePart, region_image
 from .gan_steps import ChannelsLastHooks, adam, backward_step, log_train_losses
 from .schedules import linear_decay_lambda
+from .spec import MODEL_SPEC_KEY, model_spec
 
 
 def local_output_regions(output: GeneratorOutput) -> dict[FacePart, Tensor]:
@@ -154,6 +155,12 @@ class APDrawingGAN(ChannelsLastHooks, L.LightningModule):
 
     def test_step(self, batch: PairedBatch, batch_idx: int) -> None:
         self.validation_step(batch, batch_idx)
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # which model this is and how to rebuild its generator, so that `draw` / `export` need no config file
+        checkpoint[MODEL_SPEC_KEY] = model_spec(
+            "apdrawinggan", self.generator, self.generator.image_size, self.hparams.inference_norm
+        )
 
     def on_predict_start(self) -> None:
         super().on_predict_start()

@@ -28,6 +28,7 @@ from ..nets.resnet import ResnetGenerator, StyleGenerator
 from .gan_steps import ChannelsLastHooks, adam, backward_step, log_train_losses
 from .image_pool import ImagePool
 from .schedules import linear_decay_lambda
+from .spec import MODEL_SPEC_KEY, model_spec
 
 AuxiliaryMode = Literal["pretrained", "random_init"]
 _AUX = "auxiliaries."
@@ -284,6 +285,10 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["image_pool"] = self.pool.state_dict()  # for an exact resume: the history and its rng
+        kind = "qmupd" if self.hparams.use_quality_loss else "upd"  # so that `draw` / `export` need no config
+        checkpoint[MODEL_SPEC_KEY] = model_spec(
+            kind, self.generator, self.discriminators.image_size, styles=self.predict_styles
+        )
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         if "image_pool" in checkpoint:
