@@ -9,7 +9,7 @@ DEMO := demo_output
 DEMO_CONFIG := -c configs/apdrawinggan.yaml -c configs/demo/apdrawinggan.yaml
 QMUPD_CONFIG := -c configs/qmupd.yaml -c configs/demo/qmupd.yaml
 
-.PHONY: install demo demo-data demo-apdrawinggan demo-qmupd test test-fast lint bench bench-quick clean
+.PHONY: install demo demo-data demo-apdrawinggan demo-qmupd serve test test-fast lint bench bench-quick clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,15 @@ demo-qmupd: demo-data
 	$(PY) -m apd_lightning make-sheet --photos $(DEMO)/data/unpaired/test/A --drawings $(DEMO)/qmupd/drawings \
 		--out $(DEMO)/qmupd/sheet.png --columns 1
 	@echo "drawings: $(DEMO)/qmupd/drawings/   sheet: $(DEMO)/qmupd/sheet.png"
+
+# make serve: the page at http://127.0.0.1:8000/ drawing with the models `make demo` trained
+DEMO_CKPTS := $(DEMO)/checkpoints/last.ckpt $(DEMO)/qmupd/checkpoints/last.ckpt
+SERVE_NOTE := The demo models were trained for minutes on synthetic faces (make demo): expect rough drawings of real photos.
+PORT ?= 8000
+
+serve: $(PY)
+	@for ckpt in $(DEMO_CKPTS); do test -f $$ckpt || { echo "missing $$ckpt: run 'make demo' first"; exit 1; }; done
+	$(PY) -m apd_lightning serve $(addprefix --ckpt ,$(DEMO_CKPTS)) --port $(PORT) --note "$(SERVE_NOTE)"
 
 test: $(PY)
 	$(PY) -m pytest -q --durations=15

@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from ..draw import DEFAULT_MAX_PIXELS, DrawError, ImageTooLargeError, NoFaceError, UnreadableImageError
+from ..draw import DEFAULT_MAX_PIXELS, DrawError, ImageTooLargeError, NoFaceError, StyleError, UnreadableImageError
 from .drawing import FRAMES, Drawn, draw_png, parse_style
 from .slots import Busy, ModelSlot
 from .uploads import FORM_OVERHEAD_BYTES, UploadError, megabytes, parse_form, probe_image, read_body
@@ -35,7 +35,13 @@ PAGE_SECURITY = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-ERROR_STATUS = ((NoFaceError, 422), (UnreadableImageError, 415), (ImageTooLargeError, 413), (DrawError, 422))
+ERROR_STATUS = (
+    (NoFaceError, 422),
+    (UnreadableImageError, 415),
+    (ImageTooLargeError, 413),
+    (StyleError, 400),
+    (DrawError, 422),
+)
 DRAW_FORM = {
     "requestBody": {
         "required": True,
@@ -97,9 +103,10 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> J
     return JSONResponse({"detail": message}, status_code=status, headers=headers)
 
 
-def _filename(photo_name: str | None, style: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(photo_name or "photo").stem)[:80] or "photo"
-    return f"{stem}_{style}.png"
+def _safe_name(photo_name: str | None) -> str:
+    """The uploaded file's name, reduced to a harmless base name (for messages and the download's name)."""
+    base = Path((photo_name or "").replace("\\", "/")).name
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", base)[-80:].lstrip(".") or "photo"
 
 
 def _flag(value: str | None) -> bool:
@@ -192,9 +199,11 @@ def create_app(drawers: Mapping[str, Any], settings: ServeSettings | None = None
             if name not in drawers:
                 raise UploadError(400, f"Unknown model {name!r}; served: {', '.join(drawers)}.")
             style = parse_style(form.values.get("style"), tuple(drawers[name].style_names))
-            probe_image(photo, settings.max_pixels)
+            filename = _safe_name(form.filenames.get("photo"))
+            probe_image(photo, settings.max_pixels, filename)
+            every_face = _flag(all_faces)
             admitted = time.perf_counter()
-            drawn = await slots[name].run(draw_png, drawers[name], photo, style, _flag(all_faces), frame)
+            drawn = await slots[name].run(draw_png, drawers[name], photo, filename, style, every_face, frame)
         except UploadError as refused:
             return error(refused.status, str(refused))
         except Busy as busy:
@@ -207,7 +216,7 @@ def create_app(drawers: Mapping[str, Any], settings: ServeSettings | None = None
         except Exception:
             log.exception("drawing failed")
             return error(500, "The drawing failed because of an error in the server; see the server's log.")
-        filename = _filename(form.filenames.get("photo"), drawn.style)
-        return _answer(drawn, name, filename, drawn.started - admitted, format == "json")
+        download = f"{Path(filename).stem}_{drawn.style}.png"
+        return _answer(drawn, name, download, drawn.started - admitted, format == "json")
 
     return app

@@ -96,7 +96,9 @@ def main(argv: Sequence[str]) -> int:
 
         from .app import ServeSettings, create_app
     except ImportError as missing:
-        print(f"error: {missing.name} is missing; install the extra: pip install 'apd_lightning[serve]'", file=sys.stderr)
+        print(
+            f"error: {missing.name} is missing; install the extra: pip install 'apd_lightning[serve]'", file=sys.stderr
+        )
         return 1
     from ..draw import DrawError
 

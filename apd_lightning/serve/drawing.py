@@ -83,13 +83,18 @@ def encode_png(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def draw_png(drawer: Any, photo: bytes, style: str | None, all_faces: bool = False, frame: str = "original") -> Drawn:
-    """Draw ``photo`` (encoded image bytes) with ``drawer`` in one style and encode the drawing as PNG.
+def draw_png(
+    drawer: Any, photo: bytes, name: str, style: str | None, all_faces: bool = False, frame: str = "original"
+) -> Drawn:
+    """Draw ``photo`` (encoded image bytes, file name ``name``) with ``drawer`` in one style; encode it as PNG.
 
-    Runs on the model's worker thread. Raises what ``Drawer.draw`` raises (``NoFaceError``, ...).
+    Runs on the model's worker thread. Raises what ``Drawer.draw`` raises (``NoFaceError``, ...), whose messages
+    then name the uploaded file.
     """
     started = time.perf_counter()
-    result = drawer.draw(photo, styles=style, all_faces=all_faces, frame=frame)
+    source = io.BytesIO(photo)
+    source.name = name
+    result = drawer.draw(source, styles=style, all_faces=all_faces, frame=frame)
     names = list(result.faces[0].drawings)
     if len(names) != 1:
         raise RuntimeError(f"expected one drawing per face, got {names}")

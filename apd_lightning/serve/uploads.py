@@ -116,8 +116,9 @@ def parse_form(body: bytes, content_type: str | None) -> Form:
     return form
 
 
-def probe_image(data: bytes, max_pixels: int) -> tuple[int, int]:
-    """``(width, height)`` from the image header alone, so that a huge or broken file is refused before decoding.
+def probe_image(data: bytes, max_pixels: int, name: str = "photo") -> tuple[int, int]:
+    """``(width, height)`` from the image header alone, so that a huge or broken file is refused before it waits
+    for the model (the ``Drawer`` checks the header again when it decodes). Messages start with ``name``.
 
     Raises:
         UnreadableImageError: ``data`` is not an image Pillow can open.
@@ -129,12 +130,12 @@ def probe_image(data: bytes, max_pixels: int) -> tuple[int, int]:
             with Image.open(io.BytesIO(data)) as image:  # reads the header only
                 width, height = image.size
     except Image.DecompressionBombError:
-        raise ImageTooLargeError(f"The image has more than {max_pixels / 1e6:g} megapixels.") from None
+        raise ImageTooLargeError(f"{name}: more than the limit of {max_pixels / 1e6:g} megapixels") from None
     except Exception:
-        raise UnreadableImageError("The file is not an image (JPEG, PNG, WebP, BMP or TIFF).") from None
+        raise UnreadableImageError(f"{name}: not a readable image (JPEG, PNG, WebP, BMP or TIFF)") from None
     if width * height > max_pixels:
         raise ImageTooLargeError(
-            f"The image is {width}×{height} = {width * height / 1e6:.1f} megapixels; at most "
-            f"{max_pixels / 1e6:g} are accepted."
+            f"{name}: {width}×{height} = {width * height / 1e6:.1f} megapixels, more than the limit of "
+            f"{max_pixels / 1e6:g} megapixels"
         )
     return width, height

@@ -13,7 +13,7 @@ from PIL import Image
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed: pip install -e '.[serve]'")
 
-from apd_lightning.draw import DrawResult, FaceDrawing, NoFaceError, read_photo  # noqa: E402
+from apd_lightning.draw import DrawResult, FaceDrawing, NoFaceError, StyleError, read_photo  # noqa: E402
 
 
 def encode(array: np.ndarray, format: str = "PNG", **options) -> bytes:
@@ -62,12 +62,12 @@ class FakeDrawer:
             self.gate.wait(10)
         if self.fail is not None:
             raise self.fail
-        photo = read_photo(image) if isinstance(image, bytes) else np.asarray(image)
+        photo = np.asarray(image) if isinstance(image, np.ndarray) else read_photo(image)
         self.calls.append((styles, all_faces, frame))
         if photo.std() == 0:
-            raise NoFaceError("No face found in the photo.")
+            raise NoFaceError(f"{getattr(image, 'name', 'photo')}: no face found")
         if (styles is None) != (self.kind == "apdrawinggan"):
-            raise ValueError(f"styles {styles!r} do not fit a {self.kind} model")
+            raise StyleError(f"styles {styles!r} do not fit a {self.kind} model")
         name, divisor = "drawing", 1
         if styles is not None:
             name = f"style{styles}" if styles.isdigit() else "mix_" + styles.replace(":", "_")

@@ -97,8 +97,8 @@ def test_page_and_its_assets_are_served_without_outside_resources(client):
 @pytest.mark.parametrize(
     ("photo", "fields", "status", "words"),
     [
-        (b"hello, I am text\n" * 10, {}, 415, "not an image"),
-        (encode(np.full((40, 40, 3), 200, np.uint8)), {}, 422, "No face"),
+        (b"hello, I am text\n" * 10, {}, 415, "photo.png: not a readable image"),
+        (encode(np.full((40, 40, 3), 200, np.uint8)), {}, 422, "photo.png: no face found"),
         (png_header_only(500, 500), {}, 413, "megapixels"),  # 0.25 MP > the fixture's 0.2 MP limit
         (png_header_only(60_000, 60_000), {}, 413, "megapixels"),  # beyond Pillow's own bomb limit
         (encode(textured_photo()), {"model": "nope"}, 400, "Unknown model"),
@@ -121,7 +121,9 @@ def test_uploads_over_the_limit_are_refused_with_413(client):
     assert response.status_code == 413 and "larger than 1 MB" in response.json()["detail"]
     # an announced length over the limit is refused before the body is read
     announced = client.post(
-        "/api/draw", content=b"x", headers={"content-type": "multipart/form-data; boundary=b", "content-length": "999999999"}
+        "/api/draw",
+        content=b"x",
+        headers={"content-type": "multipart/form-data; boundary=b", "content-length": "999999999"},
     )
     assert announced.status_code == 413
 
