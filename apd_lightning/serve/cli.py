@@ -125,5 +125,11 @@ def main(argv: Sequence[str]) -> int:
     print(f"serving {', '.join(drawers)} on http://{url_host}:{port}/  (API docs: /docs; Ctrl+C stops)", flush=True)
     if args.host not in LOOPBACK:
         print("warning: listening beyond this machine; anyone who can reach it can use the models", flush=True)
-    uvicorn.Server(config).run(sockets=[sock])
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises Ctrl+C
+        print("stopped", flush=True)
+    finally:
+        for drawer in drawers.values():
+            getattr(drawer, "close", lambda: None)()
     return 0

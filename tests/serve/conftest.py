@@ -98,3 +98,83 @@ def client(fake_drawers):
     app = create_app(fake_drawers, ServeSettings(max_upload_bytes=2**20, max_pixels=200_000, note="test note"))
     with TestClient(app) as test_client:
         yield test_client
+
+
+# ---- real models: tiny checkpoints trained for a few steps, a real portrait ------------------------------------
+def _fit_and_save(model, datamodule, path, root) -> None:
+    import lightning as L
+
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_steps=3,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        default_root_dir=str(root),
+    )
+    trainer.fit(model, datamodule=datamodule)
+    trainer.save_checkpoint(path)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoints(demo_root, tmp_path_factory) -> dict[str, str]:
+    """``{"apdrawinggan": path, "qmupd": path}``: 64-px models of tiny widths after 3 training steps on the demo
+    data (checkpoints as ``fit`` writes them)."""
+    import torch
+
+    from apd_lightning.data import APDrawingDataModule, UnpairedDataModule
+    from apd_lightning.models import QMUPD, APDrawingGAN
+    from apd_lightning.nets import (
+        APDrawingDiscriminators,
+        HierarchicalGenerator,
+        QMUPDDiscriminators,
+        ResnetGenerator,
+        StyleGenerator,
+    )
+
+    out = tmp_path_factory.mktemp("serve_ckpts")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: one thread is faster on the shared 2-core machine
+    torch.manual_seed(0)
+    try:
+        apdrawinggan = APDrawingGAN(
+            HierarchicalGenerator(64, 4, 4, 4), APDrawingDiscriminators(64, 4, local_num_layers=2)
+        )
+        paired = APDrawingDataModule(str(demo_root / "apdrawing"), image_size=64, batch_size=2, num_workers=0)
+        _fit_and_save(apdrawinggan, paired, out / "apdrawinggan.ckpt", out)
+        qmupd = QMUPD(
+            StyleGenerator(base_channels=4, num_blocks=1),
+            ResnetGenerator(base_channels=4, num_blocks=1),
+            QMUPDDiscriminators(64, base_channels=4),
+            auxiliaries="random_init",
+            random_auxiliary_width=4,
+        )
+        unpaired = UnpairedDataModule(str(demo_root / "unpaired"), image_size=64, batch_size=2, num_workers=0)
+        _fit_and_save(qmupd, unpaired, out / "qmupd.ckpt", out)
+    finally:
+        torch.set_num_threads(threads)
+    return {"apdrawinggan": str(out / "apdrawinggan.ckpt"), "qmupd": str(out / "qmupd.ckpt")}
+
+
+@pytest.fixture(scope="session")
+def portrait() -> np.ndarray:
+    """A real portrait MediaPipe finds a face in: scikit-image's astronaut, padded to 640 × 512 (W × H) so that
+    a drawing of the wrong size or orientation shows."""
+    data = pytest.importorskip("skimage.data", reason="scikit-image (dev extra) provides the test portrait")
+    photo = data.astronaut()
+    return np.pad(photo, ((0, 0), (64, 64), (0, 0)), mode="edge")
+
+
+@pytest.fixture(scope="session")
+def demo_server(tiny_checkpoints, tmp_path_factory):
+    """``serve`` in a child process with both tiny models (the APDrawingGAN first), a note, on a free port."""
+    from .server import ServerProcess
+
+    log = tmp_path_factory.mktemp("serve_log") / "serve.log"
+    args = ["--ckpt", tiny_checkpoints["apdrawinggan"], "--ckpt", tiny_checkpoints["qmupd"]]
+    server = ServerProcess([*args, "--note", "Tiny test models: the drawings are grey squares."], log)
+    yield server
+    assert server.stop() == 0, server.log_tail()
