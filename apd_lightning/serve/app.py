@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from ..draw import DEFAULT_MAX_PIXELS, DrawError, ImageTooLargeError, NoFaceError, StyleError, UnreadableImageError
 from .drawing import FRAMES, Drawn, draw_png, parse_style
 from .slots import Busy, ModelSlot
-from .uploads import FORM_OVERHEAD_BYTES, UploadError, megabytes, parse_form, probe_image, read_body
+from .uploads import UploadError, megabytes, parse_form, probe_image, read_body
 
 log = logging.getLogger("apd_lightning.serve")
 
@@ -187,7 +187,7 @@ def create_app(drawers: Mapping[str, Any], settings: ServeSettings | None = None
         try:
             if format not in ("png", "json") or frame not in FRAMES:
                 raise UploadError(400, f"format is png or json and frame is one of {FRAMES}.")
-            body = await read_body(request, settings.max_upload_bytes + FORM_OVERHEAD_BYTES)
+            body = await read_body(request, settings.max_upload_bytes)
             form = parse_form(body, request.headers.get("content-type"))
             del body
             photo = form.files.get("photo")

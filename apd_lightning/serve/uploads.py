@@ -43,17 +43,18 @@ def megabytes(size: int) -> str:
     return f"{size / 2**20:g} MB"
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it exceeds ``limit`` bytes (before reading it all when the
-    client announces its length)."""
+async def read_body(request: Request, max_photo_bytes: int, overhead: int = FORM_OVERHEAD_BYTES) -> bytes:
+    """The request body, refused with 413 as soon as it exceeds ``max_photo_bytes + overhead`` (before reading it
+    when the client announces a larger length)."""
+    limit, message = max_photo_bytes + overhead, f"The upload is larger than {megabytes(max_photo_bytes)}."
     announced = request.headers.get("content-length")
     if announced is not None and announced.isdigit() and int(announced) > limit:
-        raise UploadError(413, f"The upload is larger than {megabytes(limit)}.")
+        raise UploadError(413, message)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise UploadError(413, f"The upload is larger than {megabytes(limit)}.")
+            raise UploadError(413, message)
         chunks.append(chunk)
     return b"".join(chunks)
 
