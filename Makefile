@@ -43,12 +43,11 @@ demo-qmupd: demo-data
 
 # make serve: the page at http://127.0.0.1:8000/ drawing with the models `make demo` trained
 DEMO_CKPTS := $(DEMO)/checkpoints/last.ckpt $(DEMO)/qmupd/checkpoints/last.ckpt
-SERVE_NOTE := The demo models were trained for minutes on synthetic faces (make demo): expect rough drawings of real photos.
 PORT ?= 8000
 
 serve: $(PY)
 	@for ckpt in $(DEMO_CKPTS); do test -f $$ckpt || { echo "missing $$ckpt: run 'make demo' first"; exit 1; }; done
-	$(PY) -m apd_lightning serve $(addprefix --ckpt ,$(DEMO_CKPTS)) --port $(PORT) --note "$(SERVE_NOTE)"
+	$(PY) -m apd_lightning serve $(addprefix --ckpt ,$(DEMO_CKPTS)) --port $(PORT) --demo
 
 test: $(PY)
 	$(PY) -m pytest -q --durations=15

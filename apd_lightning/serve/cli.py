@@ -12,6 +12,10 @@ from typing import Any
 
 DESCRIPTION = "Serve a local web page (and an HTTP API) that draws uploaded photos with the given models."
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+DEMO_NOTE = (
+    "Demo models: trained for minutes on synthetic procedural faces (make demo), not on real drawings, "
+    "so expect rough drawings of real photos."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-megapixels", type=float, default=50, help="largest decoded photo (default 50)")
     parser.add_argument("--max-connections", type=int, default=64, help="open connections before 503 (64)")
     parser.add_argument("--note", default="", help="a sentence the page shows under its title")
+    parser.add_argument("--demo", action="store_true", help="say on the page that these are `make demo` models")
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
     return parser
 
@@ -116,7 +121,7 @@ def main(argv: Sequence[str]) -> int:
         max_upload_bytes=int(args.max_upload_mb * 2**20),
         max_pixels=int(args.max_megapixels * 1e6),
         queue_size=args.queue_size,
-        note=args.note,
+        note=" ".join(filter(None, [DEMO_NOTE if args.demo else "", args.note])),
     )
     app = create_app(drawers, settings)
     config = uvicorn.Config(app, log_level=args.log_level, limit_concurrency=args.max_connections)

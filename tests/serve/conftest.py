@@ -4,6 +4,7 @@ MediaPipe), photos encoded in memory, and an app built on fake drawers."""
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 
@@ -168,13 +169,25 @@ def portrait() -> np.ndarray:
     return np.pad(photo, ((0, 0), (64, 64), (0, 0)), mode="edge")
 
 
+TEST_NOTE = "Tiny test models: the drawings are grey squares."
+
+
 @pytest.fixture(scope="session")
-def demo_server(tiny_checkpoints, tmp_path_factory):
-    """``serve`` in a child process with both tiny models (the APDrawingGAN first), a note, on a free port."""
+def demo_server(request, tmp_path_factory):
+    """``serve`` in a child process with both tiny models (the APDrawingGAN first), a note, on a free port.
+
+    ``APD_SERVE_CKPTS=A.ckpt,B.ckpt`` serves those checkpoints instead, as ``make serve`` does (``--demo``): how the
+    README's screenshot is made from the ``make demo`` models (only the browser tests make sense then).
+    """
     from .server import ServerProcess
 
     log = tmp_path_factory.mktemp("serve_log") / "serve.log"
-    args = ["--ckpt", tiny_checkpoints["apdrawinggan"], "--ckpt", tiny_checkpoints["qmupd"]]
-    server = ServerProcess([*args, "--note", "Tiny test models: the drawings are grey squares."], log)
+    given = [path for path in os.environ.get("APD_SERVE_CKPTS", "").split(",") if path]
+    if given:
+        args = [word for path in given for word in ("--ckpt", path)] + ["--demo"]
+    else:
+        checkpoints = request.getfixturevalue("tiny_checkpoints")
+        args = ["--ckpt", checkpoints["apdrawinggan"], "--ckpt", checkpoints["qmupd"], "--note", TEST_NOTE]
+    server = ServerProcess(args, log)
     yield server
     assert server.stop() == 0, server.log_tail()

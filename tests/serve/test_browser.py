@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import encode
+from apd_lightning.serve.cli import DEMO_NOTE
+
+from .conftest import TEST_NOTE, encode
 
 pytestmark = pytest.mark.browser
 
@@ -111,7 +113,8 @@ def draw_and_wait(page, click: str = "#draw") -> None:
 
 def test_photo_in_drawing_out_styles_download_and_errors(browser_page, portrait, tmp_path):
     page = browser_page
-    assert "synthetic" not in page.inner_text("#note") and "Tiny test models" in page.inner_text("#note")
+    note = DEMO_NOTE if os.environ.get("APD_SERVE_CKPTS") else TEST_NOTE
+    assert page.inner_text("#note") == note
     page.select_option("#model", "qmupd")
     assert page.is_visible("#styles") and page.get_attribute("[data-style='1']", "aria-pressed") == "true"
     photo_path = tmp_path / "astronaut.png"
