@@ -35,8 +35,9 @@ class Drawn:
 def parse_style(value: str | None, style_names: tuple[str, ...]) -> str | None:
     """The ``styles`` argument of ``Drawer.draw`` for one requested style.
 
-    ``value``: a style number (``"2"``), a style name (``"style2"``) or weights of a mix (``"0.5:0.5:0"``, at least
-    one positive, none negative); empty means the first style. Models without styles take none.
+    ``value``: a style number (``"2"``), a style name (``"style2"``) or weights of a mix (``"1:1:0"``, at least one
+    positive, none negative), scaled to sum 1 like the style vectors the model was trained on (``"0.5:0.5:0"``);
+    empty means the first style. Models without styles take none.
 
     Raises:
         UploadError: 400 with the reason.
@@ -63,7 +64,7 @@ def parse_style(value: str | None, style_names: tuple[str, ...]) -> str | None:
             f"A style is a number from 1 to {len(style_names)} or {len(style_names)} non-negative weights "
             f"like '0.5:0.5:0', got {value!r}.",
         )
-    return ":".join(f"{w:g}" for w in weights)
+    return ":".join(f"{w / sum(weights):.3g}" for w in weights)
 
 
 def combine(images: list[np.ndarray]) -> np.ndarray:

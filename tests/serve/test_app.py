@@ -54,9 +54,10 @@ def test_draw_returns_a_png_of_the_photo_size_with_headers(client):
 
 def test_styles_give_different_drawings_and_a_mix_is_accepted(client, fake_drawers):
     photo = encode(textured_photo())
-    drawings = {s: post(client, photo, style=s).content for s in ("1", "style3", "0.2:0.3:0.5")}
-    assert len(set(drawings.values())) == 3
-    assert [call[0] for call in fake_drawers["qmupd"].calls] == ["1", "3", "0.2:0.3:0.5"]  # the first model
+    drawings = {s: post(client, photo, style=s).content for s in ("1", "style3", "0.2:0.3:0.5", "2:2:0")}
+    assert len(set(drawings.values())) == 3  # the two mixes draw alike (the fake does not look at the weights)
+    # the first model is the default; mixes are scaled to sum 1
+    assert [call[0] for call in fake_drawers["qmupd"].calls] == ["1", "3", "0.2:0.3:0.5", "0.5:0.5:0"]
 
 
 def test_json_format_carries_the_png_boxes_and_timings(client):
@@ -126,6 +127,14 @@ def test_uploads_over_the_limit_are_refused_with_413(client):
         headers={"content-type": "multipart/form-data; boundary=b", "content-length": "999999999"},
     )
     assert announced.status_code == 413
+
+
+def test_the_uploaded_file_name_is_reduced_to_a_harmless_base_name(client):
+    response = post(client, b"plain text", name="../../etc/pa ss<wd>.txt")
+    assert response.status_code == 415
+    assert response.json()["detail"].startswith("pa_ss_wd_.txt: not a readable image")
+    drawn = post(client, encode(textured_photo()), name="C:\\Users\\me\\holiday photo.jpg", style="2")
+    assert 'filename="holiday_photo_style2.png"' in drawn.headers["content-disposition"]
 
 
 def test_bad_requests_are_400(client):
