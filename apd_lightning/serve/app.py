@@ -144,6 +144,44 @@ def _answer(drawn: Drawn, model: str, filename: str, wait: float, as_json: bool)
     return JSONResponse(body, headers=headers)
 
 
+@dataclass
+class DrawRequest:
+    """A checked ``POST /api/draw``: which model, the photo's bytes and (reduced) file name, style, options."""
+
+    model: str
+    photo: bytes
+    filename: str
+    style: str | None
+    all_faces: bool
+    frame: str
+
+
+async def read_draw_request(
+    request: Request, drawers: Mapping[str, Any], settings: ServeSettings, format: str, frame: str, all_faces: str
+) -> DrawRequest:
+    """Read and check everything that can be checked before the model is involved (the photo's header too).
+
+    Raises:
+        UploadError: 400 / 413 with the reason. UnreadableImageError, ImageTooLargeError: from the header.
+    """
+    if format not in ("png", "json") or frame not in FRAMES:
+        raise UploadError(400, f"format is png or json and frame is one of {FRAMES}.")
+    every_face = _flag(all_faces)
+    form = parse_form(await read_body(request, settings.max_upload_bytes), request.headers.get("content-type"))
+    photo = form.files.get("photo")
+    if photo is None:
+        raise UploadError(400, "Choose a photo: the form needs a 'photo' file field.")
+    if len(photo) > settings.max_upload_bytes:
+        raise UploadError(413, f"The photo is larger than {megabytes(settings.max_upload_bytes)}.")
+    model = form.values.get("model") or next(iter(drawers))
+    if model not in drawers:
+        raise UploadError(400, f"Unknown model {model!r}; served: {', '.join(drawers)}.")
+    style = parse_style(form.values.get("style"), tuple(drawers[model].style_names))
+    filename = _safe_name(form.filenames.get("photo"))
+    probe_image(photo, settings.max_pixels, filename)
+    return DrawRequest(model, photo, filename, style, every_face, frame)
+
+
 def create_app(drawers: Mapping[str, Any], settings: ServeSettings | None = None) -> FastAPI:
     """The app serving ``drawers`` (name -> loaded ``Drawer``; the first is the default model)."""
     if not drawers:
@@ -181,29 +219,15 @@ def create_app(drawers: Mapping[str, Any], settings: ServeSettings | None = None
         request: Request, format: str = "png", frame: str = "original", all_faces: str = "false"
     ) -> Response:
         """Multipart ``photo`` (+ ``model``, ``style``) -> the drawing as PNG at the photo's size, with
-        ``X-Face-Count``, ``X-Style`` and ``Server-Timing`` (seconds per stage) headers; ``?format=json`` gives the
-        same as JSON with the PNG in base64. ``?frame=aligned``: the model's aligned square instead.
+        ``X-Face-Count``, ``X-Style`` and ``Server-Timing`` (milliseconds per stage) headers; ``?format=json``
+        gives the same as JSON with the PNG in base64. ``?frame=aligned``: the model's aligned square instead.
         ``?all_faces=true``: every face, overlaid."""
         try:
-            if format not in ("png", "json") or frame not in FRAMES:
-                raise UploadError(400, f"format is png or json and frame is one of {FRAMES}.")
-            body = await read_body(request, settings.max_upload_bytes)
-            form = parse_form(body, request.headers.get("content-type"))
-            del body
-            photo = form.files.get("photo")
-            if photo is None:
-                raise UploadError(400, "Choose a photo: the form needs a 'photo' file field.")
-            if len(photo) > settings.max_upload_bytes:
-                raise UploadError(413, f"The photo is larger than {megabytes(settings.max_upload_bytes)}.")
-            name = form.values.get("model") or next(iter(drawers))
-            if name not in drawers:
-                raise UploadError(400, f"Unknown model {name!r}; served: {', '.join(drawers)}.")
-            style = parse_style(form.values.get("style"), tuple(drawers[name].style_names))
-            filename = _safe_name(form.filenames.get("photo"))
-            probe_image(photo, settings.max_pixels, filename)
-            every_face = _flag(all_faces)
+            job = await read_draw_request(request, drawers, settings, format, frame, all_faces)
             admitted = time.perf_counter()
-            drawn = await slots[name].run(draw_png, drawers[name], photo, filename, style, every_face, frame)
+            drawn = await slots[job.model].run(
+                draw_png, drawers[job.model], job.photo, job.filename, job.style, job.all_faces, job.frame
+            )
         except UploadError as refused:
             return error(refused.status, str(refused))
         except Busy as busy:
@@ -211,12 +235,10 @@ def create_app(drawers: Mapping[str, Any], settings: ServeSettings | None = None
         except DrawError as failed:
             status = next(code for kind, code in ERROR_STATUS if isinstance(failed, kind))
             return error(status, str(failed))
-        except ValueError as bad:  # e.g. a style the model does not accept
-            return error(400, str(bad))
         except Exception:
             log.exception("drawing failed")
             return error(500, "The drawing failed because of an error in the server; see the server's log.")
-        download = f"{Path(filename).stem}_{drawn.style}.png"
-        return _answer(drawn, name, download, drawn.started - admitted, format == "json")
+        download = f"{Path(job.filename).stem}_{drawn.style}.png"
+        return _answer(drawn, job.model, download, drawn.started - admitted, format == "json")
 
     return app
