@@ -98,18 +98,14 @@ function parseTimings(header) {
 }
 
 async function describeFailure(response) {
+  // the server says what went wrong in `detail` (503: the model is busy, with the seconds to wait)
   let detail = "";
   try {
     detail = (await response.json()).detail;
   } catch (_) {
     detail = "";
   }
-  if (typeof detail !== "string" || !detail) detail = `The server answered ${response.status} ${response.statusText}.`;
-  if (response.status === 503) {
-    const wait = response.headers.get("Retry-After");
-    return wait ? `${detail.replace(/ try again in \d+ s\.$/, "")} Try again in ${wait} s.` : detail;
-  }
-  return detail;
+  return typeof detail === "string" && detail ? detail : `The server answered ${response.status} ${response.statusText}.`;
 }
 
 async function draw() {
