@@ -3,6 +3,8 @@
 python -m apd_lightning fit -c configs/apdrawinggan.yaml [--data.root DIR] [--print_config]
 python -m apd_lightning make-demo-data OUT_DIR [--size N] [--count N] [--seed S]
 python -m apd_lightning make-sheet --photos DIR --drawings DIR --out FILE.png
+python -m apd_lightning draw PHOTO_OR_DIR... --ckpt CKPT --out DIR
+python -m apd_lightning export --ckpt CKPT --out MODEL.onnx
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ EXTRA_COMMANDS: dict[str, str] = {
     "preprocess": "apd_lightning.faces.cli:main",
     "make-rated-set": "apd_lightning.data.ratings:make_rated_set_main",
     "convert-weights": "apd_lightning.convert:main",
+    "draw": "apd_lightning.draw.cli:main",
+    "export": "apd_lightning.draw.export:main",
 }
 TRAINER_COMMANDS = ("fit", "validate", "test", "predict")
 
