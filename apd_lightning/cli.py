@@ -3,6 +3,8 @@
 python -m apd_lightning fit -c configs/apdrawinggan.yaml [--data.root DIR] [--print_config]
 python -m apd_lightning make-demo-data OUT_DIR [--size N] [--count N] [--seed S]
 python -m apd_lightning make-sheet --photos DIR --drawings DIR --out FILE.png
+python -m apd_lightning draw PHOTO_OR_DIR... --ckpt CKPT --out DIR
+python -m apd_lightning export --ckpt CKPT --out MODEL.onnx
 python -m apd_lightning serve --ckpt CKPT [--ckpt CKPT2 ...] [--port 8000]
 """
 
@@ -24,6 +26,8 @@ EXTRA_COMMANDS: dict[str, str] = {
     "preprocess": "apd_lightning.faces.cli:main",
     "make-rated-set": "apd_lightning.data.ratings:make_rated_set_main",
     "convert-weights": "apd_lightning.convert:main",
+    "draw": "apd_lightning.draw.cli:main",
+    "export": "apd_lightning.draw.export:main",
     "serve": "apd_lightning.serve.cli:main",  # a local web page (and HTTP API): photo in, drawing out
 }
 TRAINER_COMMANDS = ("fit", "validate", "test", "predict")

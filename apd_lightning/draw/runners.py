@@ -142,8 +142,10 @@ class OnnxRunner:
         providers = ["CPUExecutionProvider"]
         if device.startswith("cuda") or device == "auto":
             providers = [p for p in ("CUDAExecutionProvider",) if p in ort.get_available_providers()] + providers
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # errors only: constant folding notes are not the user's concern
         try:
-            self.session = ort.InferenceSession(str(path), providers=providers)
+            self.session = ort.InferenceSession(str(path), options, providers=providers)
         except Exception:  # noqa: BLE001 - onnxruntime raises its own exception types
             raise ModelFileError(f"{path.name}: not a readable ONNX model") from None
         self.spec = spec_from_metadata(self.session.get_modelmeta().custom_metadata_map, path.name)
