@@ -121,3 +121,27 @@ def test_memory_after_200_requests_stays_within_10_percent_of_after_20(demo_serv
     assert first + rest == [200] * 200
     assert abs(after_200 - after_20) <= 0.10 * after_20, (after_20, after_200)
     print(f"server RSS: {after_20:.0f} MiB after 20 requests, {after_200:.0f} MiB after 200")
+
+
+@pytest.mark.slow  # the ONNX export (with its check against PyTorch) takes tens of seconds
+def test_an_exported_onnx_model_is_served_like_a_checkpoint(tiny_checkpoints, portrait, tmp_path):
+    """``serve --onnx``: the Drawer runs the network with ONNX Runtime; the page and API do not change."""
+    pytest.importorskip("onnxruntime", reason="the export extra is not installed")
+    from fastapi.testclient import TestClient
+
+    from apd_lightning.draw import Drawer
+    from apd_lightning.draw.export import export_onnx
+    from apd_lightning.serve import create_app
+
+    onnx = export_onnx(tiny_checkpoints["qmupd"], tmp_path / "qmupd.onnx").path
+    with Drawer(onnx=onnx) as drawer, TestClient(create_app({"exported": drawer})) as client:
+        assert client.get("/api/models").json()["models"][0] == {
+            "name": "exported",
+            "kind": "qmupd",
+            "image_size": 64,
+            "styles": ["style1", "style2", "style3"],
+            "source": "qmupd.onnx",
+        }
+        answer = client.post("/api/draw", files={"photo": ("p.png", encode(portrait))}, data={"style": "2"})
+        assert answer.status_code == 200, answer.text
+        assert Image.open(io.BytesIO(answer.content)).size == (640, 512) and answer.headers["x-style"] == "style2"
