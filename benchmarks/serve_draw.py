@@ -10,6 +10,9 @@ widths). After 2 warm-up requests, ``clients: 1`` sends ``--serial`` requests on
 ``clients: 4`` has 4 clients send ``--per-client`` requests each at the same time (the model draws one at a time,
 so the queue wait is part of their latency). Rows give p50 / p95 / mean wall seconds per request and the server
 process's CPU seconds (user + sys) per request, the steadier figure on a shared machine. QMUPD draws style 1.
+On a CPU without AVX512-BF16 or AMX, torch runs bf16 convolutions in its slow reference kernels (minutes per
+512² drawing), so bf16-mixed rows are skipped there unless ``--allow-slow-bf16``. A configuration that fails
+gives an ``error`` row and the others still run.
 """
 
 from __future__ import annotations
@@ -142,6 +145,15 @@ def measure(server: Server, photo: bytes, fields: dict[str, str], clients: int, 
     }
 
 
+def cpu_has_bf16() -> bool:
+    """Whether the CPU has bf16 matrix instructions (AVX512-BF16 or AMX), read from /proc/cpuinfo (Linux)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return True  # not Linux: cannot tell, measure
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def rows_for(model: str, size: str, precision: str, args: argparse.Namespace, scratch: Path, photo: bytes):
     """The serial and the concurrent row of one model, size and precision."""
     checkpoint = scratch / f"{model}_{size}.ckpt"
@@ -158,6 +170,22 @@ def rows_for(model: str, size: str, precision: str, args: argparse.Namespace, sc
         server.stop()
 
 
+def configuration_rows(model: str, size: str, precision: str, args, scratch: Path, photo: bytes):
+    """The rows of one configuration, or one row saying why it was skipped or failed."""
+    fields = {"name": "serve_draw", "model": model, "size": size, "precision": precision}
+    if precision == "bf16-mixed" and not args.allow_slow_bf16 and not cpu_has_bf16():
+        yield {
+            **fields,
+            "skipped": "no AVX512-BF16 / AMX on this CPU: torch would run bf16 convolutions in its slow "
+            "reference kernels (--allow-slow-bf16 measures anyway)",
+        }
+        return
+    try:
+        yield from rows_for(model, size, precision, args, scratch, photo)
+    except Exception as error:  # noqa: BLE001 - one failing configuration must not stop the others
+        yield {**fields, "error": f"{type(error).__name__}: {error}"}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also append the JSON lines to this file")
@@ -166,13 +194,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--precisions", default="32-true,bf16-mixed")
     parser.add_argument("--serial", type=int, default=10, help="requests of the one-client row")
     parser.add_argument("--per-client", type=int, default=5, help="requests per client of the 4-client row")
+    parser.add_argument("--allow-slow-bf16", action="store_true", help="measure bf16 without CPU support too")
     args = parser.parse_args(argv)
     photo = portrait_jpeg()
     with tempfile.TemporaryDirectory(prefix="apd_serve_bench_") as scratch:
         for model in args.models.split(","):
             for size in args.sizes.split(","):
                 for precision in args.precisions.split(","):
-                    for row in rows_for(model, size, precision, args, Path(scratch), photo):
+                    for row in configuration_rows(model, size, precision, args, Path(scratch), photo):
                         line = json.dumps(row)
                         print(line, flush=True)
                         if args.json:
