@@ -193,8 +193,9 @@ def test_drop_paste_webcam_and_the_other_model(browser_page, portrait):
     # the webcam (Chromium's synthetic camera shows no face): snapshot, draw, the reason in words
     page.click("#webcam-open")
     page.wait_for_function("() => document.getElementById('camera').videoWidth > 0")
-    page.click("#webcam-snap")
-    assert "webcam.png" in page.inner_text("#photo-name") and page.is_hidden("#webcam")
+    page.click("#webcam-snap")  # the snapshot is encoded asynchronously (canvas.toBlob)
+    page.wait_for_function("() => document.getElementById('photo-name').textContent.includes('webcam.png')")
+    assert page.is_hidden("#webcam")
     draw_and_wait(page)
     assert "webcam.png: no face found" in page.inner_text("#error")
     assert unexpected_errors(page) == []
