@@ -247,7 +247,8 @@ async function start() {
   for (const model of state.models) {
     const option = document.createElement("option");
     option.value = model.name;
-    option.textContent = `${model.name} (${model.kind}, ${model.image_size} px)`;
+    const kind = model.name.startsWith(model.kind) ? "" : `${model.kind}, `;
+    option.textContent = `${model.name} (${kind}${model.image_size} px)`;
     $("model").append(option);
   }
   $("model-row").hidden = state.models.length < 2;
