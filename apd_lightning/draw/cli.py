@@ -128,6 +128,11 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true", help="replace existing drawings")
     parser.add_argument("--precision", default="32-true", choices=("32-true", "bf16-mixed"))
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1, auto")
+    parser.add_argument(
+        "--inference-norm",
+        choices=("eval", "train"),
+        help="APDrawingGAN, --ckpt: BatchNorm/dropout mode (default: the checkpoint's; train for the authors')",
+    )
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="largest photo (width × height)")
     return parser
 
@@ -145,7 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         drawer = Drawer(
-            args.ckpt, onnx=args.onnx, device=args.device, precision=args.precision, max_pixels=args.max_pixels
+            args.ckpt,
+            onnx=args.onnx,
+            device=args.device,
+            precision=args.precision,
+            max_pixels=args.max_pixels,
+            inference_norm=args.inference_norm,
         )
         styles = list(drawer.styles(args.styles))
     except (ModelFileError, StyleError, ValueError) as error:
