@@ -166,20 +166,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (f", styles {', '.join(styles)}" if drawer.style_names else "")
     )
     out.mkdir(parents=True, exist_ok=True)
-    rows, seen = [], {}
     with drawer:
-        for photo, stem in tqdm(inputs, desc="draw", unit="photo"):
-            if stem in seen:
-                rows.append(Row(str(photo), "skipped", reason=f"same output name as {seen[stem]}"))
-                continue
-            seen[stem] = photo.name
-            try:
-                rows.append(draw_one(drawer, photo, stem, out, args, styles))
-            except (DrawError, OSError, ValueError) as error:
-                rows.append(Row(str(photo), "failed", reason=f"{type(error).__name__}: {error}".splitlines()[0]))
+        rows = draw_all(drawer, inputs, out, args, styles)
     write_report(rows, out / REPORT_NAME)
+    return summarize(rows, out / REPORT_NAME)
+
+
+def draw_all(drawer: Drawer, inputs: list[tuple[Path, Path]], out: Path, args, styles: list[str]) -> list[Row]:
+    """Draw every input with a progress bar; one report row each, whatever happens to it."""
+    rows, seen = [], {}
+    for photo, stem in tqdm(inputs, desc="draw", unit="photo"):
+        if stem in seen:
+            rows.append(Row(str(photo), "skipped", reason=f"same output name as {seen[stem]}"))
+            continue
+        seen[stem] = photo.name
+        try:
+            rows.append(draw_one(drawer, photo, stem, out, args, styles))
+        except (DrawError, OSError, ValueError) as error:
+            rows.append(Row(str(photo), "failed", reason=f"{type(error).__name__}: {error}".splitlines()[0]))
+    return rows
+
+
+def summarize(rows: list[Row], report: Path) -> int:
+    """Print the counts and every input that was not drawn cleanly; the exit status: 0 when something is done
+    (drawn now, or its drawings existed), else 1."""
     counts = {s: sum(r.status == s for r in rows) for s in ("drawn", "skipped", "failed")}
-    print(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; report: {out / REPORT_NAME}")
+    print(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; report: {report}")
     for row in rows:
         if row.reason:
             print(f"  {row.status:7s} {Path(row.file).name}: {row.reason}")

@@ -57,6 +57,7 @@ def test_the_drawing_keeps_the_photos_frame_and_matches_the_aligned_drawing(apd,
     assert isinstance(result, DrawResult) and result.size == (width, height)
     assert {"decode", "detect", "align", "mask", "model", "warp", "total"} <= set(result.timings)
     assert all(v >= 0 for v in result.timings.values()) and result.timings["total"] >= result.timings["model"]
+    assert set(result.cpu_timings) == set(result.timings)
     (face,) = result.faces
     assert isinstance(face, FaceDrawing) and list(face.drawings) == ["drawing"]
     full = face.drawings["drawing"]
