@@ -57,8 +57,22 @@ def paper_checkpoint(kind: str, path: Path) -> Path:
     return path
 
 
+def cpu_has_bf16() -> bool:
+    """Whether /proc/cpuinfo lists AVX512-BF16 or AMX (elsewhere torch runs bf16 convolutions in slow reference
+    kernels: minutes per 512² drawing). Unknown (no /proc) counts as yes."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return True
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def model_file(spec: dict[str, Any], device: str, data_dir: Path) -> dict[str, Any]:
     """``Drawer`` arguments of a row: the checkpoint (torch rows) or its export (``onnx`` rows)."""
+    if spec["backend"] == "torch-bf16-mixed" and device == "cpu" and not cpu_has_bf16():
+        from cases import Skip
+
+        raise Skip("this CPU has neither AVX512-BF16 nor AMX: torch's bf16 convolutions would take minutes")
     ckpt = paper_checkpoint(spec["model"], data_dir / "draw" / f"{spec['model']}.ckpt")
     if spec["backend"] != "onnx":
         return {"ckpt": ckpt, "precision": spec["backend"].removeprefix("torch-"), "device": device}
