@@ -128,6 +128,11 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true", help="replace existing drawings")
     parser.add_argument("--precision", default="32-true", choices=("32-true", "bf16-mixed"))
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1, auto")
+    parser.add_argument(
+        "--inference-norm",
+        choices=("eval", "train"),
+        help="APDrawingGAN, --ckpt: BatchNorm/dropout mode (default: the checkpoint's; train for the authors')",
+    )
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="largest photo (width × height)")
     return parser
 
@@ -145,7 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         drawer = Drawer(
-            args.ckpt, onnx=args.onnx, device=args.device, precision=args.precision, max_pixels=args.max_pixels
+            args.ckpt,
+            onnx=args.onnx,
+            device=args.device,
+            precision=args.precision,
+            max_pixels=args.max_pixels,
+            inference_norm=args.inference_norm,
         )
         styles = list(drawer.styles(args.styles))
     except (ModelFileError, StyleError, ValueError) as error:
@@ -156,20 +166,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (f", styles {', '.join(styles)}" if drawer.style_names else "")
     )
     out.mkdir(parents=True, exist_ok=True)
-    rows, seen = [], {}
     with drawer:
-        for photo, stem in tqdm(inputs, desc="draw", unit="photo"):
-            if stem in seen:
-                rows.append(Row(str(photo), "skipped", reason=f"same output name as {seen[stem]}"))
-                continue
-            seen[stem] = photo.name
-            try:
-                rows.append(draw_one(drawer, photo, stem, out, args, styles))
-            except (DrawError, OSError, ValueError) as error:
-                rows.append(Row(str(photo), "failed", reason=f"{type(error).__name__}: {error}".splitlines()[0]))
+        rows = draw_all(drawer, inputs, out, args, styles)
     write_report(rows, out / REPORT_NAME)
+    return summarize(rows, out / REPORT_NAME)
+
+
+def draw_all(drawer: Drawer, inputs: list[tuple[Path, Path]], out: Path, args, styles: list[str]) -> list[Row]:
+    """Draw every input with a progress bar; one report row each, whatever happens to it."""
+    rows, seen = [], {}
+    for photo, stem in tqdm(inputs, desc="draw", unit="photo"):
+        if stem in seen:
+            rows.append(Row(str(photo), "skipped", reason=f"same output name as {seen[stem]}"))
+            continue
+        seen[stem] = photo.name
+        try:
+            rows.append(draw_one(drawer, photo, stem, out, args, styles))
+        except (DrawError, OSError, ValueError) as error:
+            rows.append(Row(str(photo), "failed", reason=f"{type(error).__name__}: {error}".splitlines()[0]))
+    return rows
+
+
+def summarize(rows: list[Row], report: Path) -> int:
+    """Print the counts and every input that was not drawn cleanly; the exit status: 0 when something is done
+    (drawn now, or its drawings existed), else 1."""
     counts = {s: sum(r.status == s for r in rows) for s in ("drawn", "skipped", "failed")}
-    print(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; report: {out / REPORT_NAME}")
+    print(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; report: {report}")
     for row in rows:
         if row.reason:
             print(f"  {row.status:7s} {Path(row.file).name}: {row.reason}")

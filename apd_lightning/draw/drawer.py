@@ -55,30 +55,44 @@ class DrawResult:
         faces: the faces drawn, largest first (exactly one unless ``all_faces``).
         timings: seconds per stage: ``detect``, ``align``, ``mask``, ``model``, ``warp``, ``total`` and
             ``decode`` when the drawer decoded the input.
+        cpu_timings: the same keys: CPU seconds of this process (all threads) per stage.
     """
 
     size: tuple[int, int]
     faces: list[FaceDrawing]
     timings: dict[str, float] = field(default_factory=dict)
+    cpu_timings: dict[str, float] = field(default_factory=dict)
 
 
 class _Timer:
+    """Wall and process CPU seconds per stage (CPU time is the steadier figure on a busy machine)."""
+
     def __init__(self) -> None:
-        self.start, self.seconds = time.perf_counter(), {}
+        self.start, self.cpu_start = time.perf_counter(), time.process_time()
+        self.seconds: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+            self.cpu[stage] = self.cpu.get(stage, 0.0) + time.process_time() - cpu
 
-    def result(self) -> dict[str, float]:
-        timings = {stage: self.seconds.get(stage, 0.0) for stage in STAGES if stage != "decode"}
-        if "decode" in self.seconds:
-            timings = {"decode": self.seconds["decode"], **timings}
-        return {**timings, "total": time.perf_counter() - self.start}
+    def _result(self, seconds: dict[str, float], total: float) -> dict[str, float]:
+        timings = {stage: seconds.get(stage, 0.0) for stage in STAGES if stage != "decode"}
+        if "decode" in seconds:
+            timings = {"decode": seconds["decode"], **timings}
+        return {**timings, "total": total}
+
+    def result(self) -> tuple[dict[str, float], dict[str, float]]:
+        """``(wall seconds, CPU seconds)`` per stage, plus ``total``."""
+        return (
+            self._result(self.seconds, time.perf_counter() - self.start),
+            self._result(self.cpu, time.process_time() - self.cpu_start),
+        )
 
 
 def as_photo(image, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Photo, bool]:
@@ -144,6 +158,8 @@ class Drawer:
         if onnx is not None:
             if precision not in ("32-true", "32"):
                 raise ValueError(f"ONNX models run in float32; precision {precision!r} needs a checkpoint")
+            if inference_norm == "train":
+                raise ValueError("ONNX models run in eval mode; inference_norm 'train' needs a checkpoint")
             self.runner = OnnxRunner(onnx, device)
         else:
             self.runner = TorchRunner(ckpt, device, precision, inference_norm)
@@ -244,7 +260,7 @@ class Drawer:
         with timer("decode"):
             photo, decoded = as_photo(image, self.max_pixels)
         if not decoded:
-            timer.seconds.pop("decode")
+            timer.seconds.pop("decode"), timer.cpu.pop("decode")
         with timer("detect"):
             faces = self.detect(photo)
         if not faces:
@@ -253,7 +269,7 @@ class Drawer:
             self._draw_face(photo, points, box, named, frame, timer)
             for points, box in faces[: None if all_faces else 1]
         ]
-        return DrawResult(photo.size, drawn, timer.result())
+        return DrawResult(photo.size, drawn, *timer.result())
 
     def close(self) -> None:
         """Release the MediaPipe models."""

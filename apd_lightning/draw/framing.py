@@ -94,6 +94,9 @@ def align(photo: Photo, points: np.ndarray, size: int) -> AlignedFace:
 def warp_back(drawing: np.ndarray, matrix: np.ndarray, width: int, height: int) -> np.ndarray:
     """Carry an aligned drawing into the photo's frame at the photo's full resolution.
 
+    Bicubic; when the photo holds the face at less than 1 / :data:`MAX_WARP_SHRINK` of the model's resolution, the
+    drawing is first shrunk by area averaging (thin lines become lighter instead of broken).
+
     Args:
         drawing: ``(S, S)`` uint8 drawing in the aligned frame.
         matrix: photo→aligned 2×3 map (:attr:`AlignedFace.matrix`).
@@ -101,19 +104,25 @@ def warp_back(drawing: np.ndarray, matrix: np.ndarray, width: int, height: int) 
         height: photo height.
 
     Returns:
-        ``(height, width)`` uint8: the drawing where the aligned square reaches (bicubic), white elsewhere.
+        ``(height, width)`` uint8: the drawing where the aligned square reaches, white elsewhere.
     """
     size = drawing.shape[0]
     x0, y0, x1, y1 = footprint(matrix, size, width, height)
     canvas = np.full((height, width), 255, np.uint8)
-    if x1 > x0 and y1 > y0:
-        to_aligned = compose(matrix, np.array([[1.0, 0, x0], [0, 1.0, y0]]))  # canvas box -> aligned
-        canvas[y0:y1, x0:x1] = cv2.warpAffine(
-            drawing,
-            to_aligned,
-            (x1 - x0, y1 - y0),
-            flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=255,
-        )
+    if x1 <= x0 or y1 <= y0:
+        return canvas
+    zoom = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))  # aligned pixels per photo pixel
+    if zoom > MAX_WARP_SHRINK:
+        side = max(1, round(size / zoom))
+        drawing = cv2.resize(drawing, (side, side), interpolation=cv2.INTER_AREA)
+        matrix = compose(scaling(side / size, side / size), matrix)  # photo -> the shrunk square
+    to_aligned = compose(matrix, np.array([[1.0, 0, x0], [0, 1.0, y0]]))  # canvas box -> aligned
+    canvas[y0:y1, x0:x1] = cv2.warpAffine(
+        drawing,
+        to_aligned,
+        (x1 - x0, y1 - y0),
+        flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=255,
+    )
     return canvas

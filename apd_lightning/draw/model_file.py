@@ -64,11 +64,13 @@ def _load(path: Path) -> Any:
         raise ModelFileError(f"{path.name}: no such checkpoint file")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise ModelFileError(
-            f"{path.name}: refused (it holds Python objects beyond weights, so it was not read); "
-            "use a checkpoint written by `fit` or `convert-weights`"
-        ) from None
+    except pickle.UnpicklingError as error:
+        if "Unsupported global" in str(error):  # weights_only refused an object: nothing in the file ran
+            raise ModelFileError(
+                f"{path.name}: refused (it holds Python objects beyond weights, so it was not read); "
+                "use a checkpoint written by `fit` or `convert-weights`"
+            ) from None
+        raise ModelFileError(f"{path.name}: not a PyTorch checkpoint") from None
     except Exception as error:  # noqa: BLE001 - any parse failure means the same thing to the user
         reason = type(error).__name__
         raise ModelFileError(

@@ -287,7 +287,7 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
         checkpoint["image_pool"] = self.pool.state_dict()  # for an exact resume: the history and its rng
         kind = "qmupd" if self.hparams.use_quality_loss else "upd"  # so that `draw` / `export` need no config
         checkpoint[MODEL_SPEC_KEY] = model_spec(
-            kind, self.generator, self.discriminators.image_size, styles=self.predict_styles
+            kind, self.generator, self.discriminators.drawing.image_size, styles=self.predict_styles
         )
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
