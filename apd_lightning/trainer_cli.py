@@ -84,7 +84,7 @@ class APDLightningCLI(LightningCLI):
         for key in ("generator", "discriminators"):
             if size is not None and config.get(f"model.init_args.{key}.init_args.image_size") is not None:
                 config[f"model.init_args.{key}.init_args.image_size"] = size
-        if self.subcommand == "fit":
+        if self.subcommand == "fit" and not config.get("trainer.fast_dev_run"):  # a dry run writes nothing
             self._prepare_run(config)
         else:
             self._resolve_checkpoint(config)

@@ -80,6 +80,7 @@ def test_paper_config_has_the_paper_settings(capsys):
 def test_fast_dev_run_fit_through_the_cli(demo_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the demo overlay checkpoints to demo_output/, relative to here
     main(["fit", *_apd(demo_root), "--trainer.fast_dev_run", "2", "--trainer.default_root_dir", str(tmp_path)])
+    assert not (tmp_path / "apdrawinggan").exists()  # a dry run claims no run folder
 
 
 def test_image_size_follows_the_data(demo_root, tmp_path, monkeypatch):
