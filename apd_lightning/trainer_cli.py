@@ -13,6 +13,7 @@ from pathlib import Path
 
 import lightning as L
 import yaml
+from jsonargparse import DefaultHelpFormatter
 from lightning.fabric.plugins import CheckpointIO
 from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import WandbLogger
@@ -143,6 +144,34 @@ class APDLightningCLI(LightningCLI):
         return trainer
 
 
+SUBCOMMAND_EXAMPLES = {
+    "fit": [
+        "-c configs/apdrawinggan.yaml -c configs/demo/apdrawinggan.yaml",
+        "-c configs/qmupd.yaml --data.root datasets/portrait_drawing --trainer.devices 2 --trainer.strategy ddp",
+        "-c configs/apdrawinggan.yaml --data.root datasets/APDrawingDB --ckpt_path last",
+    ],
+    "validate": ["-c configs/apdrawinggan.yaml --data.root datasets/APDrawingDB --ckpt_path last"],
+    "test": ["-c configs/apdrawinggan.yaml --data.root datasets/APDrawingDB --ckpt_path last"],
+    "predict": [
+        "-c configs/apdrawinggan.yaml --ckpt_path last --data.predict_dir my_photos/ --data.predict_output_dir out/",
+        "-c configs/qmupd.yaml --ckpt_path weights/qmupd.ckpt --data.root DATA --model.styles 1,2,3",
+    ],
+}
+
+
+class _HelpFormatter(DefaultHelpFormatter):
+    """jsonargparse's help formatter, keeping the examples epilog's lines as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _examples(prog: str, command: str) -> str:
+    return "examples:\n" + "\n".join(f"  {prog} {command} {example}" for example in SUBCOMMAND_EXAMPLES[command])
+
+
 def run_trainer_command(argv: Sequence[str] | None, prog: str) -> None:
     """Run one LightningCLI subcommand; ``argv`` ``None`` reads ``sys.argv``.
 
@@ -159,7 +188,10 @@ def run_trainer_command(argv: Sequence[str] | None, prog: str) -> None:
             subclass_mode_data=True,
             save_config_callback=RunConfigSaver,
             save_config_kwargs={"overwrite": True},
-            parser_kwargs={"prog": prog},
+            parser_kwargs={
+                "prog": prog,
+                **{c: {"epilog": _examples(prog, c), "formatter_class": _HelpFormatter} for c in SUBCOMMAND_EXAMPLES},
+            },
             args=None if argv is None else list(argv),
             auto_configure_optimizers=False,
         )

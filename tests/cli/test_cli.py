@@ -179,8 +179,8 @@ def test_installed_script_name_in_usage(monkeypatch):
     assert help_text().startswith("usage: apd-lightning <command>")
 
 
-@pytest.mark.parametrize("name", EXTRA_COMMANDS)
-def test_every_tool_help_gives_an_example(name, capsys):
+@pytest.mark.parametrize("name", [*EXTRA_COMMANDS, *TRAINER_COMMANDS])
+def test_every_command_help_gives_an_example(name, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([name, "--help"])
     assert exit_info.value.code == 0
