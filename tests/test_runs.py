@@ -165,7 +165,8 @@ def test_fits_get_their_own_folders_and_last_resumes_the_newest(demo_root, tmp_p
         assert _step(run / "checkpoints" / "last.ckpt") == 4  # 2 batches x (D + G) steps each
         assert sum(f"run folder: {run}" in out for out in outputs) == 1
     main(["fit", *_fit_args(demo_root, tmp_path / "moved")])  # --trainer.default_root_dir moves everything
-    assert (tmp_path / "moved" / "apdrawinggan" / "version_0" / "checkpoints" / "last.ckpt").is_file()
+    moved = tmp_path / "moved" / "apdrawinggan" / "version_0"
+    assert (moved / "config.yaml").is_file() and (moved / "checkpoints" / "last.ckpt").is_file()
 
     older, newer = (run / "checkpoints" / "last.ckpt" for run in runs)
     os.utime(older, (time.time() + 60, time.time() + 60))  # version_0 was written last: it is the one to resume
