@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from apd_lightning.cli import EXTRA_COMMANDS, main
+from apd_lightning.cli import command_description, command_target, main
 from apd_lightning.serve import cli as serve_cli
 
 from .conftest import FakeDrawer
@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_serve_is_a_registered_command_with_help(capsys):
-    assert EXTRA_COMMANDS["serve"] == "apd_lightning.serve.cli:main"
+    assert command_target("serve") == "apd_lightning.serve.cli:main"
+    assert "web page" in command_description("serve")
     with pytest.raises(SystemExit) as done:
         main(["serve", "--help"])
     assert done.value.code == 0
