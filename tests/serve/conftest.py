@@ -153,10 +153,6 @@ def tiny_checkpoints(demo_root, tmp_path_factory) -> dict[str, str]:
             auxiliaries="random_init",
             random_auxiliary_width=4,
         )
-        if not hasattr(qmupd.discriminators, "image_size"):
-            # QMUPD.on_save_checkpoint (branch i13-draw) reads discriminators.image_size, which only the drawing
-            # discriminator has; until that is fixed, give the container the same value.
-            qmupd.discriminators.image_size = qmupd.discriminators.drawing.image_size
         unpaired = UnpairedDataModule(str(demo_root / "unpaired"), image_size=64, batch_size=2, num_workers=0)
         _fit_and_save(qmupd, unpaired, out / "qmupd.ckpt", out)
     finally:
