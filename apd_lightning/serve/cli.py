@@ -18,8 +18,23 @@ DEMO_NOTE = (
 )
 
 
+EXAMPLES = (
+    "--ckpt demo_output/checkpoints/last.ckpt --ckpt demo_output/qmupd/checkpoints/last.ckpt",
+    "--ckpt fast=runs/apdrawinggan/version_0/checkpoints/last.ckpt --onnx qmupd.onnx --port 8080",
+    "--ckpt weights/qmupd.ckpt --precision bf16-mixed --queue-size 8",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m apd_lightning serve", description=DESCRIPTION)
+    from ..cli import ExamplesHelpFormatter, program_name
+
+    prog = f"{program_name()} serve"
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=f"{DESCRIPTION} Then: curl -F photo=@me.jpg http://127.0.0.1:8000/api/draw -o drawing.png",
+        epilog="examples:\n" + "\n".join(f"  {prog} {example}" for example in EXAMPLES),
+        formatter_class=ExamplesHelpFormatter,
+    )
     parser.add_argument(
         "--ckpt", action="append", default=[], metavar="[NAME=]PATH", help="a checkpoint to serve (repeatable)"
     )
