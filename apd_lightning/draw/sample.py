@@ -14,22 +14,29 @@ from PIL import Image
 
 from ..data.demo import render_portrait
 
+#: The portrait's seed: one for which MediaPipe's person mask matches the true mask (IoU 0.95 at 128 px). On some
+#: synthetic portraits MediaPipe's selfie segmentation misses the person (IoU < 0.1 for 8 of the seeds 2020–2039),
+#: and the demo model, trained with exact masks, then leaves hair and outline undrawn.
+SEED = 2023
 
-def sample_photo(width: int = 1800, height: int = 1200, seed: int = 2024) -> np.ndarray:
-    """A demo portrait rendered at ``height`` px and widened to ``width`` (its background gradient is vertical, so
-    replicating the side columns continues it), with the face left of centre.
+
+def sample_photo(width: int = 1800, height: int = 1200, seed: int = SEED) -> np.ndarray:
+    """A demo portrait rendered at 5/6 of ``height`` and extended to ``width × height`` by replicating its edge
+    pixels (a margin all round, like a real photo's, so the model's aligned square stays inside the photo), the
+    face left of centre.
 
     Returns:
         ``(height, width, 3)`` uint8 RGB.
     """
-    if width < height:
-        raise ValueError(f"the sample photo is landscape: width {width} must be >= height {height}")
-    portrait = render_portrait(np.random.default_rng(seed), size=height).photo
-    left = (width - height) // 3
-    return cv2.copyMakeBorder(portrait, 0, 0, left, width - height - left, cv2.BORDER_REPLICATE)
+    side = height * 5 // 6
+    if width < side:
+        raise ValueError(f"the sample photo needs width >= 5/6 of its height, got {width}×{height}")
+    portrait = render_portrait(np.random.default_rng(seed), size=side).photo
+    left, top = (width - side) // 3, (height - side) // 2
+    return cv2.copyMakeBorder(portrait, top, height - side - top, left, width - side - left, cv2.BORDER_REPLICATE)
 
 
-def write_sample_photo(path: str | Path, width: int = 1800, height: int = 1200, seed: int = 2024) -> Path:
+def write_sample_photo(path: str | Path, width: int = 1800, height: int = 1200, seed: int = SEED) -> Path:
     """Save :func:`sample_photo` as a JPEG (quality 92) and return its path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
