@@ -14,8 +14,9 @@ from PIL import Image, ImageOps
 
 from ..data.io import _flatten_alpha, _to_8bit
 from ..faces.align import AlignedFace, transform_points
+from ..faces.masks import aligned_person_mask
 from .errors import DrawError, NoFaceError
-from .framing import align, detection_copy, invert, scaling, warp_back
+from .framing import align, compose, detection_copy, invert, scaling, segmentation_view, warp_back
 from .photo import DEFAULT_MAX_PIXELS, Photo, open_photo
 
 Frame = Literal["original", "aligned"]
@@ -205,10 +206,14 @@ class Drawer:
             faces.append((transform_points(face.points5, to_photo), box))
         return faces
 
-    def person_mask(self, aligned: AlignedFace) -> np.ndarray:
-        """``(S, S)`` float32 person mask in [0, 1] of an aligned face (what the training data's mask files hold:
-        MediaPipe selfie segmentation of the aligned photo, through the preprocessing's segmenter)."""
-        return self.segmenter.person_mask(aligned.image).astype(np.float32) / 255.0
+    def person_mask(self, photo: Photo, aligned: AlignedFace) -> np.ndarray:
+        """``(S, S)`` float32 person mask in [0, 1] of an aligned face, made as ``preprocess`` makes the training
+        masks (:func:`~apd_lightning.faces.aligned_person_mask`: MediaPipe selfie segmentation of the photo before
+        the warp, warped into the aligned frame and cleaned)."""
+        to_aligned = compose(aligned.matrix, invert(scaling(*photo.scale)))  # the decoded image -> aligned
+        view, to_aligned = segmentation_view(photo.image, to_aligned, self.image_size)
+        mask = aligned_person_mask(view, to_aligned, self.image_size, self.segmenter)
+        return mask.astype(np.float32) / 255.0
 
     def model_inputs(self, aligned: AlignedFace, mask: np.ndarray | None) -> dict[str, np.ndarray]:
         """The network's inputs for one aligned face (batch of one)."""
@@ -225,7 +230,7 @@ class Drawer:
         with timer("align"):
             aligned = align(photo, points, self.image_size)
         with timer("mask"):
-            mask = self.person_mask(aligned) if self.segmenter is not None else None
+            mask = self.person_mask(photo, aligned) if self.segmenter is not None else None
         inputs = self.model_inputs(aligned, mask)
         drawings = {}
         for name, vector in styles.items():

@@ -108,3 +108,22 @@ def test_warp_back_averages_a_drawing_that_the_photo_holds_at_a_quarter_of_its_s
     x0, y0, x1, y1 = footprint(matrix, size, 200, 200)
     inside = frame[y0 + 6 : y1 - 6, x0 + 6 : x1 - 6].astype(float)
     assert abs(inside.mean() - 127.5) < 5 and inside.std() < 8  # grey, not aliased into white or black bands
+
+
+def test_the_segmentation_view_is_small_and_maps_to_the_same_aligned_square():
+    from apd_lightning.draw.framing import segmentation_view
+
+    image = smooth_photo(3000, 4000)
+    points = face_points(512, 4.0, (2000, 1400))
+    matrix = align(Photo(image, (4000, 3000)), points, 512).matrix
+    view, to_aligned = segmentation_view(image, matrix, 512)
+    assert max(view.shape[:2]) == 512
+    # the view warped into the aligned square shows what the photo warped there shows
+    direct = cv2.warpAffine(image, matrix, (512, 512), flags=cv2.INTER_LINEAR)
+    from_view = cv2.warpAffine(view, to_aligned, (512, 512), flags=cv2.INTER_LINEAR)
+    assert np.abs(direct.astype(int) - from_view).mean() < 2
+    small = smooth_photo(300, 400)
+    view, to_aligned = segmentation_view(
+        small, align(Photo(small, (400, 300)), face_points(128, 0.8, (200, 150)), 128).matrix, 128
+    )
+    assert view.shape[:2] == (300, 400) or max(view.shape[:2]) < 512  # never enlarged
