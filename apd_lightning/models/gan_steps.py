@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import lightning as L
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 
 class ChannelsLastHooks:
@@ -27,6 +27,40 @@ class ChannelsLastHooks:
 
     def on_predict_start(self) -> None:
         self._use_channels_last()
+
+
+class CompileHooks:
+    """LightningModule mixin: if ``hparams.compile``, compile each net of ``compile_targets()`` with
+    ``torch.compile`` (inductor) when a loop first starts. ``nn.Module.compile`` works in place, so parameter
+    names, checkpoints and the optimizers are unchanged; the first step of each mode (train, eval, inference)
+    pays the compilation.
+    """
+
+    def compile_targets(self) -> list[nn.Module]:
+        """The nets to compile: plain convolutional nets whose inputs keep their shapes between steps."""
+        raise NotImplementedError
+
+    def _compile_nets(self) -> None:
+        if self.hparams.get("compile", False) and not getattr(self, "_nets_compiled", False):
+            for net in self.compile_targets():
+                net.compile(dynamic=False)
+            self._nets_compiled = True
+
+    def on_fit_start(self) -> None:
+        super().on_fit_start()
+        self._compile_nets()
+
+    def on_validation_start(self) -> None:
+        super().on_validation_start()
+        self._compile_nets()
+
+    def on_test_start(self) -> None:
+        super().on_test_start()
+        self._compile_nets()
+
+    def on_predict_start(self) -> None:
+        super().on_predict_start()
+        self._compile_nets()
 
 
 def adam(params, lr: float, betas) -> torch.optim.Adam:
