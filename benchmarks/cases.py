@@ -69,6 +69,8 @@ def _import_model(prefix: str) -> None:
 
 def _model_overrides(prefix: str, spec: dict[str, Any]) -> dict[str, Any]:
     overrides: dict[str, Any] = {"compile": True} if spec.get("compile") else {}
+    if "channels_last" in spec:
+        overrides["channels_last"] = spec["channels_last"]
     if prefix == "qmupd":  # no pretrained files offline: HED at VGG16 width, random weights (same compute)
         overrides.update(auxiliaries="random_init", random_auxiliary_width=64, quality_path=None)
         if spec.get("styles"):  # draw only the first `styles` one-hot styles per photo

@@ -4,12 +4,16 @@
    run with every convolution replaced by zeros of the right shape (seconds instead of minutes); a dispatch
    mode records each forward and backward convolution call: shapes, strides, memory format and, for the
    backward, which gradients it computes.
-2. **How fast.** The calls that make up 95 % of each step's convolution FLOPs are timed alone on random
-   tensors (channels-last, as our steps run them), in float32 and in bfloat16.
-3. **The limit.** ``ideal_conv_s`` is the time the step's (covered) convolutions take at those speeds;
-   ``gflops_per_s`` = their FLOPs ÷ that time is the peak a step can reach on this machine (the step also
-   normalises, activates, concatenates, updates weights...). A row's ``efficiency`` is its ``gflops_per_s``
-   ÷ this peak, for the same model, kind (train or predict) and precision.
+2. **How fast.** The calls that make up 95 % of each step's convolution FLOPs, and the forward convolution of
+   each of their layers, are timed alone on random tensors (channels-last, as our steps run them; fp32 also
+   channels-first), in float32 and in bfloat16.
+3. **The limit.** Per model, kind (``train`` / ``predict``) and precision: ``gflops_per_s`` is the step's
+   convolution FLOPs ÷ the time they take when every call, backward ones included, runs at the speed of its
+   layer's forward convolution: the peak a step can reach on this machine, and what a row's ``efficiency``
+   divides by. ``ideal_conv_s`` is that time for the whole step. ``as_called_gflops_per_s`` /
+   ``as_called_conv_s`` time each call as the step makes it (a backward convolution can be much slower than
+   its forward); a row's ``conv_bound_share`` is ``as_called_conv_s`` ÷ its median: the share of the step
+   spent in convolution kernels. ``fp32_nchw`` times the same fp32 calls in channels-first layout.
 """
 
 from __future__ import annotations
@@ -135,7 +139,7 @@ def dominant(calls: Counter, coverage: float = COVERAGE) -> tuple[list[tuple[Con
 def _runner(call: ConvCall, dtype: torch.dtype):
     fmt = torch.channels_last if call.channels_last else torch.contiguous_format
     x = torch.randn(call.input, dtype=dtype).contiguous(memory_format=fmt)
-    w = torch.randn(call.weight, dtype=dtype).contiguous(memory_format=fmt) * 0.05
+    w = (torch.randn(call.weight, dtype=dtype) * 0.05).contiguous(memory_format=fmt)
     bias = torch.zeros(call.weight[1 if call.transposed else 0] * (call.groups if call.transposed else 1), dtype=dtype)
     if not call.backward:
         return lambda: aten.convolution(x, w, bias if call.bias else None, *call[4:10])
@@ -144,25 +148,55 @@ def _runner(call: ConvCall, dtype: torch.dtype):
     return lambda: aten.convolution_backward(grad, x, w, sizes, *call[4:10], list(call.mask))
 
 
-def time_call(call: ConvCall, dtype: torch.dtype, repeats: int, threshold: float, max_discards: int) -> dict:
-    """Median seconds of one call, each timed sample ≥ 0.1 s of back-to-back calls; unclean samples repeated."""
-    run = _runner(call, dtype)
-    start = time.perf_counter()
-    run()
-    inner = max(1, int(0.1 / max(time.perf_counter() - start, 1e-4)))
-    samples, discarded, others = [], 0, []
-    while len(samples) < repeats:
-        before = snapshot()
-        for _ in range(inner):
-            run()
-        after = snapshot()
-        share = other_share(before, after)
-        if share is not None and share > threshold and discarded < max_discards:
-            discarded += 1
-            continue
-        samples.append((after.wall - before.wall) / inner)
-        others.append(share or 0.0)
-    return {"seconds": statistics.median(samples), "discarded": discarded, "other": max(others)}
+class CallTimer:
+    """Median seconds per call (each sample ≥ 0.1 s of back-to-back calls; unclean samples discarded and
+    repeated, up to ``max_discards`` per call), cached by call, dtype and layout."""
+
+    def __init__(self, repeats: int, threshold: float, max_discards: int) -> None:
+        self.repeats, self.threshold, self.max_discards = repeats, threshold, max_discards
+        self.cache: dict[tuple[ConvCall, torch.dtype], float] = {}
+        self.discarded, self.other = 0, 0.0
+
+    def __call__(self, call: ConvCall, dtype: torch.dtype) -> float:
+        if (call, dtype) not in self.cache:
+            self.cache[call, dtype] = self._measure(_runner(call, dtype))
+        return self.cache[call, dtype]
+
+    def _measure(self, run) -> float:
+        start = time.perf_counter()
+        run()
+        inner = max(1, int(0.1 / max(time.perf_counter() - start, 1e-4)))
+        samples, discarded = [], 0
+        while len(samples) < self.repeats:
+            before = snapshot()
+            for _ in range(inner):
+                run()
+            after = snapshot()
+            share = other_share(before, after) or 0.0
+            if share > self.threshold and discarded < self.max_discards:
+                discarded += 1
+                continue
+            samples.append((after.wall - before.wall) / inner)
+            self.other = max(self.other, share)
+        self.discarded += discarded
+        return statistics.median(samples)
+
+
+def peak_figures(chosen: list, coverage: float, timer: CallTimer, dtype: torch.dtype, channels_last: bool) -> dict:
+    """The step's covered convolutions at forward speed and as called: GFLOP/s and seconds (whole step)."""
+    flops = sum(count * per_call for _, count, per_call in chosen)
+    at_forward = as_called = 0.0
+    for call, count, per_call in chosen:
+        call = call._replace(channels_last=channels_last and call.channels_last)
+        layer = call._replace(backward=False, mask=())
+        at_forward += count * per_call / call_flops(layer) * timer(layer, dtype)
+        as_called += count * timer(call, dtype)
+    return {
+        "gflops_per_s": round(flops / at_forward / 1e9, 1),
+        "ideal_conv_s": round(at_forward / coverage, 4),
+        "as_called_gflops_per_s": round(flops / as_called / 1e9, 1),
+        "as_called_conv_s": round(as_called / coverage, 4),
+    }
 
 
 def record_calls(model_name: str, kind: str, spec: dict[str, Any], data_dir: Path) -> Counter:
@@ -178,34 +212,23 @@ def record_calls(model_name: str, kind: str, spec: dict[str, Any], data_dir: Pat
     return recorder.calls
 
 
+VARIANTS = (("fp32", torch.float32, True), ("bf16", torch.bfloat16, True), ("fp32_nchw", torch.float32, False))
+
+
 def conv_peak_case(spec: dict[str, Any], data_dir: Path) -> dict[str, Any]:
-    """The ``conv_peak`` row: per model and kind, the covered share, and per precision the peak and ideal time."""
-    threshold, max_discards = spec.get("clean_threshold", 0.05), spec.get("max_discards", 0)
-    repeats, result, discarded, best = spec.get("repeats", 3), {}, 0, dict.fromkeys(DTYPES, 0.0)
-    timed: dict[tuple[ConvCall, str], dict] = {}
+    """The ``conv_peak`` row: per model and kind the covered share and, per variant, :func:`peak_figures`."""
+    timer = CallTimer(spec.get("repeats", 3), spec.get("clean_threshold", 0.05), spec.get("max_discards", 0))
+    peaks = {}
     for model_name in ("apdrawinggan", "qmupd"):
         for kind in ("train", "predict"):
             chosen, coverage = dominant(record_calls(model_name, kind, spec, data_dir))
             entry: dict[str, Any] = {"coverage": round(coverage, 3), "calls_timed": len(chosen)}
-            for label, dtype in DTYPES.items():
-                seconds = 0.0
-                for call, count, flops in chosen:
-                    if (call, label) not in timed:
-                        timed[call, label] = time_call(call, dtype, repeats, threshold, max_discards)
-                        discarded += timed[call, label]["discarded"]
-                        best[label] = max(best[label], flops / timed[call, label]["seconds"] / 1e9)
-                    seconds += count * timed[call, label]["seconds"]
-                flops_total = sum(count * flops for _, count, flops in chosen)
-                entry[label] = {
-                    "gflops_per_s": round(flops_total / seconds / 1e9, 1),
-                    "ideal_conv_s": round(seconds / coverage, 4),
-                }
-            result[f"{model_name}_{kind}"] = entry
-    others = [t["other"] for t in timed.values()]
+            for label, dtype, channels_last in VARIANTS:
+                entry[label] = peak_figures(chosen, coverage, timer, dtype, channels_last)
+            peaks[f"{model_name}_{kind}"] = entry
     return {
-        "peaks": result,
-        "best_call_gflops_per_s": {k: round(v, 1) for k, v in best.items()},
-        "distinct_calls_timed": len(timed) // len(DTYPES),
-        "discarded": discarded,
-        "other_cpu_share": max(others) if others else None,
+        "peaks": peaks,
+        "distinct_calls_timed": len(timer.cache),
+        "discarded": timer.discarded,
+        "other_cpu_share": timer.other,
     }

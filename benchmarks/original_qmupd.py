@@ -67,7 +67,7 @@ def _argv(workdir: Path, data: Path, size: int) -> list[Any]:
     return [
         "--dataroot", data, "--name", "benchmark", "--gpu_ids", "-1", "--checkpoints_dir", workdir / "checkpoints",
         "--output_nc", "1", "--load_size", round(size * 572 / 512), "--crop_size", size, "--num_threads", "0",
-        "--display_id", "0", "--netga", "resnet_style2_9blocks",
+        "--netga", "resnet_style2_9blocks",
     ]  # fmt: skip
 
 
@@ -104,7 +104,7 @@ def build_training(repo: Path, workdir: Path, data: Path, size: int, batches: in
     patch_source(CycleGANClsModel, "backward_G", CPU_PATCH)
     _write_auxiliary_standins(workdir)
     argv = [
-        *_argv(workdir, data, size), "--model", "cycle_gan_cls", "--gpu_ids_p", "-1", "--metric",
+        *_argv(workdir, data, size), "--model", "cycle_gan_cls", "--display_id", "0", "--gpu_ids_p", "-1", "--metric",
         "--lr", "0.000015", "--niter", "100", "--niter_decay", "200",
     ]  # fmt: skip
     opt = parse_options(TrainOptions, argv)

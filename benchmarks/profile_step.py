@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2, help="profiled steps after two warm-up steps")
     parser.add_argument("--compile", action="store_true", help="model.compile: true")
+    parser.add_argument("--channels-first", action="store_true", help="model.channels_last: false")
     parser.add_argument("--data-dir", type=Path, help="demo data (default: a temp dir)")
     args = parser.parse_args(argv)
     from apd_lightning.runtime import keep_freed_memory
@@ -135,6 +136,7 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     spec = {"size": args.size, "precision": args.precision, "compile": args.compile}
+    spec["channels_last"] = not args.channels_first
     with tempfile.TemporaryDirectory(prefix="apd_profile_") as scratch:
         data_dir = args.data_dir or Path(scratch)
         if args.kind == "predict":

@@ -26,13 +26,14 @@ def _peak_entry(row: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, An
 
 def efficiency(row: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Add ``efficiency`` (the row's GFLOP/s ÷ this run's ``conv_peak`` for its model, kind and precision) and,
-    for our rows, ``conv_bound_share`` (the step's convolutions at peak speed ÷ the step's time)."""
+    for our rows, ``conv_bound_share`` (the step's convolution kernels, timed alone as the step calls them, ÷
+    the step's time)."""
     peak = _peak_entry(row, rows)
     if peak:
         row["conv_peak_gflops_per_s"] = peak["gflops_per_s"]
         row["efficiency"] = round(row["gflops_per_s"] / peak["gflops_per_s"], 3)
         if row.get("impl") == "ours":
-            per_call = peak["ideal_conv_s"] * (row.get("styles", 3) / 3 if row["name"] == "qmupd_predict" else 1)
+            per_call = peak["as_called_conv_s"] * (row.get("styles", 3) / 3 if row["name"] == "qmupd_predict" else 1)
             row["conv_bound_share"] = round(per_call / row["median_s"], 3)
     return row
 
