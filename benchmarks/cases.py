@@ -95,7 +95,7 @@ def build_training(spec: dict[str, Any], device: str, data_dir: Path, batches: i
     model = build_model(MODELS[prefix], spec["size"], **_model_overrides(prefix, spec))
     if prefix == "qmupd":
         model = at_epoch(model, spec.get("epoch", QMUPD_EPOCH))
-    datamodule = build_datamodule(MODELS[prefix], _root(prefix, data_dir), spec["size"])
+    datamodule = build_datamodule(MODELS[prefix], _root(prefix, data_dir, spec), spec["size"])
     datamodule.setup("fit")
     source = iter(datamodule.train_dataloader())
     loaded = [next(source) for _ in range(min(batches, len(datamodule.datasets["train"])))]
@@ -123,8 +123,9 @@ def quiet_trainer(device: str, precision: str, batches: int, callbacks: list, ro
     )
 
 
-def _root(prefix: str, data_dir: Path) -> Path:
-    paired, unpaired = demo_roots(data_dir)
+def _root(prefix: str, data_dir: Path, spec: dict[str, Any]) -> Path:
+    """The demo data root, rendered at ``spec["data_size"]`` (512 unless set; the datamodules resize it)."""
+    paired, unpaired = demo_roots(data_dir, spec.get("data_size", 512))
     return paired if prefix == "apdrawinggan" else unpaired
 
 
@@ -175,7 +176,7 @@ def build_prediction(spec: dict[str, Any], device: str, data_dir: Path):
     _import_model(prefix)
     model = build_model(MODELS[prefix], spec["size"], **_model_overrides(prefix, spec)).to(device).eval()
     model.on_predict_start()  # what the Trainer calls first (channels-last weights, inference norm mode)
-    datamodule = build_datamodule(MODELS[prefix], _root(prefix, data_dir), spec["size"])
+    datamodule = build_datamodule(MODELS[prefix], _root(prefix, data_dir, spec), spec["size"])
     datamodule.setup("predict")
     batch = next(iter(datamodule.predict_dataloader()))
     batch = type(batch)(
@@ -235,7 +236,7 @@ def sample_load_case(spec: dict[str, Any], repeats: int, device: str, data_dir: 
         importlib.import_module(module)
     except ImportError as error:
         raise Skip(f"{module} does not import: {error}") from error
-    datamodule = build_datamodule(MODELS[prefix], _root(prefix, data_dir), spec["size"])
+    datamodule = build_datamodule(MODELS[prefix], _root(prefix, data_dir, spec), spec["size"])
     datamodule.setup("fit")
     dataset = datamodule.datasets["train"]
     counter = iter(range(10**9))

@@ -26,12 +26,13 @@ from typing import Any, NamedTuple
 
 import torch
 from cpu_share import other_share, snapshot
+from helpers import bf16_is_native
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import conv_backward_flop, conv_flop_count
 
 aten = torch.ops.aten
 COVERAGE = 0.95
-MAX_CALLS = 40  # per model and kind
+MAX_CALLS = 32  # per model and kind
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
@@ -212,6 +213,7 @@ def record_calls(model_name: str, kind: str, spec: dict[str, Any], data_dir: Pat
     return recorder.calls
 
 
+BF16_SKIP = "this CPU has no bf16 convolution kernels (no AVX512-BF16/AMX); --bf16-anyway times them"
 VARIANTS = (("fp32", torch.float32, True), ("bf16", torch.bfloat16, True), ("fp32_nchw", torch.float32, False))
 
 
@@ -224,6 +226,9 @@ def conv_peak_case(spec: dict[str, Any], data_dir: Path) -> dict[str, Any]:
             chosen, coverage = dominant(record_calls(model_name, kind, spec, data_dir))
             entry: dict[str, Any] = {"coverage": round(coverage, 3), "calls_timed": len(chosen)}
             for label, dtype, channels_last in VARIANTS:
+                if dtype == torch.bfloat16 and not (bf16_is_native() or spec.get("bf16_anyway")):
+                    entry[label] = {"skipped": BF16_SKIP}
+                    continue
                 entry[label] = peak_figures(chosen, coverage, timer, dtype, channels_last)
             peaks[f"{model_name}_{kind}"] = entry
     return {

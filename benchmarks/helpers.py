@@ -147,6 +147,14 @@ def environment(device: str) -> dict[str, Any]:
     }
 
 
+def bf16_is_native(device: str = "cpu") -> bool:
+    """Whether bfloat16 convolutions have fast kernels here (GPUs; CPUs with AVX512-BF16 or AMX). Elsewhere
+    oneDNN has none and torch falls back to generic kernels many times slower than float32."""
+    if torch.device(device).type == "cuda":
+        return True
+    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 # ---- models and data from the configs ---------------------------------------------------------------------
 def load_config(name: str) -> dict[str, Any]:
     """``configs/<name>.yaml`` as a dict (the paper settings)."""
@@ -195,11 +203,13 @@ def build_datamodule(config: str, root: Path, size: int, **overrides: Any):
 
 
 def demo_roots(directory: Path, size: int = 512, count: int = 8) -> tuple[Path, Path]:
-    """Write (once) the procedural demo data under ``directory``; return its (paired, unpaired) roots."""
+    """Write (once) the procedural demo data under ``directory/demo_<size>_<count>``; return its (paired,
+    unpaired) roots."""
     from apd_lightning.data.demo import make_demo_data
 
-    marker = directory / f".complete_{size}_{count}"
+    root = directory / f"demo_{size}_{count}"
+    marker = root / ".complete"
     if not marker.exists():
-        make_demo_data(directory, size=size, count=count, progress=False)
+        make_demo_data(root, size=size, count=count, progress=False)
         marker.touch()
-    return directory / "apdrawing", directory / "unpaired"
+    return root / "apdrawing", root / "unpaired"

@@ -27,6 +27,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import run  # noqa: E402  (the benchmark directory is not a package)
+from conv_peak import BF16_SKIP  # noqa: E402
+from helpers import bf16_is_native  # noqa: E402
 from side_by_side import efficiency, side_by_side, table  # noqa: E402
 
 GROUPS = ("conv_peak", "apdrawinggan_train_iter", "apdrawinggan_predict", "qmupd_train_iter", "qmupd_predict")
@@ -39,10 +41,10 @@ def plan(groups: list[str], quick: bool, size: int) -> list[dict[str, Any]]:
     specs: list[dict[str, Any]] = []
     for group in groups:
         if group == "conv_peak":
-            specs.append({"name": group, "size": size, "repeats": REPEATS["conv_peak"][pick]})
+            specs.append({"name": group, "size": size, "data_size": size, "repeats": REPEATS["conv_peak"][pick]})
             continue
         kind = "train_iter" if group.endswith("train_iter") else "predict"
-        base = {"name": group, "size": size, "repeats": REPEATS[kind][pick]}
+        base = {"name": group, "size": size, "data_size": size, "repeats": REPEATS[kind][pick]}
         ours = [{**base, "impl": "ours", "precision": p} for p in ("32", "bf16-mixed")]
         if group == "qmupd_predict":
             ours = [{**row, "styles": 1} for row in ours]  # per style, as the original draws one per call
@@ -74,7 +76,7 @@ def original_child(spec: dict[str, Any], threads: int, data_dir: Path, repos: di
 
     stubbed = stub_missing_modules()
     prefix, kind = spec["name"].split("_", 1)
-    paired, unpaired = demo_roots(data_dir)
+    paired, unpaired = demo_roots(data_dir, spec.get("data_size", 512))
     module = __import__(f"original_{prefix}")
     workdir = Path(tempfile.mkdtemp(prefix=f"{prefix}_", dir=data_dir))
     data, repo = (paired, repos["apdrawinggan"]) if prefix == "apdrawinggan" else (unpaired, repos["qmupd"])
@@ -137,6 +139,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--size", type=int, default=512, help="image side (512; QMUPD's original needs 512)")
     parser.add_argument("--data-dir", type=Path, help="where the demo data and scratch files go (default: temp)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per row")
+    parser.add_argument(
+        "--bf16-anyway", action="store_true", help="run the bf16 rows on a CPU without bf16 kernels (slow)"
+    )
     run.add_clean_options(parser)
     parser.set_defaults(max_discards=10)
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -178,7 +183,12 @@ def main(argv: list[str] | None = None) -> None:
         try:
             for spec in plan(args.groups, args.quick, args.size):
                 spec.update(max_discards=args.max_discards, clean_threshold=args.clean_threshold)
-                row = run.run_in_subprocess(spec, args, data_dir, script=__file__, extra=tuple(repos))
+                if args.bf16_anyway:
+                    spec["bf16_anyway"] = True
+                if spec.get("precision") == "bf16-mixed" and not (args.bf16_anyway or bf16_is_native()):
+                    row = {**spec, "skipped": BF16_SKIP}
+                else:
+                    row = run.run_in_subprocess(spec, args, data_dir, script=__file__, extra=tuple(repos))
                 rows.append(efficiency(row, rows))
                 _emit(row, out)
             summary_row = side_by_side(rows)

@@ -84,6 +84,9 @@ def test_compiled_net_matches_eager_outputs_and_gradients(case):
     torch.testing.assert_close(out_c, out_e, atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(dx_c, dx_e, atol=1e-5, rtol=1e-4)
     assert grads_e.keys() == grads_c.keys()
+    # Biases followed by a norm layer have a true gradient of 0 (float noise ~1e-5 here): compare every gradient
+    # at the scale of the net's largest one.
+    scale = max(grad.abs().max().item() for grad in grads_e.values())
     for name, grad in grads_e.items():
-        assert grad is not None and grad.abs().max() > 0, name
-        torch.testing.assert_close(grads_c[name], grad, atol=1e-5, rtol=1e-4, msg=name)
+        assert grad is not None and grads_c[name] is not None, name
+        torch.testing.assert_close(grads_c[name], grad, atol=2e-6 * scale, rtol=1e-4, msg=name)
