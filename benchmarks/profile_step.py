@@ -35,9 +35,6 @@ CATEGORIES = (  # first match wins; matched against the aten operator name
 )  # fmt: skip
 
 
-WARMUP = 2  # steps before the profiled ones
-
-
 def category(name: str) -> str:
     short = name.removeprefix("aten::").lower()
     for label, keys in CATEGORIES:
@@ -81,11 +78,11 @@ class Profiled:
         }
 
 
-def profile_prediction(spec: dict, data_dir: Path, steps: int) -> dict:
+def profile_prediction(spec: dict, data_dir: Path, steps: int, warmup: int) -> dict:
     import cases
 
     _, step = cases.build_prediction(spec, "cpu", data_dir)
-    for _ in range(WARMUP):
+    for _ in range(warmup):
         step()
     profiled = Profiled()
     profiled.start()
@@ -95,21 +92,21 @@ def profile_prediction(spec: dict, data_dir: Path, steps: int) -> dict:
     return profiled.summary(steps)
 
 
-def profile_training(spec: dict, data_dir: Path, steps: int) -> dict:
+def profile_training(spec: dict, data_dir: Path, steps: int, warmup: int) -> dict:
     import cases
     import lightning as L
     from torch.utils.data import DataLoader
 
-    model, batches = cases.build_training(spec, "cpu", data_dir, WARMUP + steps)
+    model, batches = cases.build_training(spec, "cpu", data_dir, warmup + steps)
     profiled = Profiled()
 
     class Window(L.Callback):
         def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
-            if batch_idx == WARMUP:
+            if batch_idx == warmup:
                 profiled.start()
 
         def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
-            if batch_idx == WARMUP + steps - 1:
+            if batch_idx == warmup + steps - 1:
                 profiled.stop()
 
     trainer = cases.quiet_trainer("cpu", spec["precision"], len(batches), [Window()], data_dir)
@@ -124,7 +121,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--precision", choices=("32", "bf16-mixed"), default="32")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=2, help="profiled steps after two warm-up steps")
+    parser.add_argument("--repeats", type=int, default=2, help="profiled steps")
+    parser.add_argument("--warmup", type=int, default=2, help="unprofiled steps first")
     parser.add_argument("--compile", action="store_true", help="model.compile: true")
     parser.add_argument("--channels-first", action="store_true", help="model.channels_last: false")
     parser.add_argument("--data-dir", type=Path, help="demo data (default: a temp dir)")
@@ -140,9 +138,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="apd_profile_") as scratch:
         data_dir = args.data_dir or Path(scratch)
         if args.kind == "predict":
-            result = profile_prediction({**spec, "name": f"{args.model}_predict"}, data_dir, args.repeats)
+            result = profile_prediction({**spec, "name": f"{args.model}_predict"}, data_dir, args.repeats, args.warmup)
         else:
-            result = profile_training({**spec, "name": f"{args.model}_train_iter"}, data_dir, args.repeats)
+            result = profile_training({**spec, "name": f"{args.model}_train_iter"}, data_dir, args.repeats, args.warmup)
     print(json.dumps({**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, **result}))
 
 

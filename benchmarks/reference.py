@@ -26,9 +26,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import run  # noqa: E402  (the benchmark directory is not a package)
-from conv_peak import BF16_SKIP  # noqa: E402
-from helpers import bf16_is_native  # noqa: E402
+import run  # noqa: E402  (the benchmark directory is not a package; run imports no torch at module level)
 from side_by_side import efficiency, side_by_side, table  # noqa: E402
 
 GROUPS = ("conv_peak", "apdrawinggan_train_iter", "apdrawinggan_predict", "qmupd_train_iter", "qmupd_predict")
@@ -171,6 +169,9 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(1)
         Path(args.child_out).write_text(json.dumps(row))
         return
+    from conv_peak import BF16_SKIP  # torch only in the parent here: children set the allocator before importing it
+    from helpers import bf16_is_native
+
     repos = [
         f"--{p}-repo={getattr(args, f'{p}_repo').resolve()}"
         for p in ("apdrawinggan", "qmupd")

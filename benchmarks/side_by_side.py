@@ -90,6 +90,12 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _label(row: dict[str, Any]) -> str:
+    """``name/impl/precision[/variant/malloc]`` of a row, to list it."""
+    keys = ("name", "impl", "precision", "variant", "malloc")
+    return "/".join(str(row[k]) for k in keys if k in row)
+
+
 def side_by_side(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The run's last line: per group the medians, ratios (ours ÷ original as shipped), memory, efficiency."""
     timed = [r for r in rows if "median_s" in r or "peaks" in r]
@@ -100,7 +106,8 @@ def side_by_side(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "threads": next((r["threads"] for r in timed if "threads" in r), None),
         "size": next((r["size"] for r in rows if "size" in r), None),
         "groups": {name: _group(rows, name) for name in MODEL_GROUPS if _find(rows, name)},
-        "rows_failed": [r["name"] for r in rows if "error" in r or "skipped" in r],
+        "rows_failed": [_label(r) for r in rows if "error" in r],
+        "rows_skipped": [_label(r) for r in rows if "skipped" in r],
         "discarded": sum(r.get("discarded", 0) for r in timed),
         "rows_with_unclean_calls": sum(1 for r in timed if r.get("unclean_kept")),
         "max_other_cpu_share": max((r.get("other_cpu_share") or 0 for r in timed), default=None),
