@@ -4,7 +4,9 @@
 
 Rows: ``dt_forward`` / ``dt_forward_backward`` (``impl`` ours | kornia), ``apdrawinggan_train_iter`` and
 ``qmupd_train_iter`` (``precision`` 32 | bf16-mixed, with ``peak_rss_mb``), ``apdrawinggan_predict`` and
-``qmupd_predict`` (seconds per photo), ``paired_sample_load`` and ``unpaired_sample_load``. Models use the
+``qmupd_predict`` (seconds per photo), ``paired_sample_load`` and ``unpaired_sample_load``, ``draw_photo`` (a
+12-megapixel JPEG end to end through ``Drawer``, per stage; ``model`` apdrawinggan | qmupd, ``backend``
+torch-32 | torch-bf16-mixed | onnx). Models use the
 paper widths of ``configs/<model>.yaml`` at 512² (and 256² without ``--quick``), batch 1. Every row runs in a
 fresh process (peak RSS per row); ``median_s`` is the median of the timed repeats after a warm-up. A row that
 cannot run here says why: ``{"name": ..., "skipped": reason}`` (or ``"error"`` if it crashed).
@@ -32,6 +34,7 @@ NAMES = (
     "qmupd_predict",
     "paired_sample_load",
     "unpaired_sample_load",
+    "draw_photo",
 )
 # Timed repeats (quick, full). Kornia's forward+backward takes seconds at 512², so it gets fewer.
 REPEATS = {
@@ -41,6 +44,7 @@ REPEATS = {
     "train_iter": (3, 5),
     "predict": (3, 10),
     "sample_load": (8, 32),
+    "draw_photo": (3, 5),
 }
 
 
@@ -50,6 +54,13 @@ def plan(names: list[str], quick: bool) -> list[dict[str, Any]]:
     pick = 0 if quick else 1
     specs = []
     for name in names:
+        if name == "draw_photo":  # the models' own size (512); the photo is 12 megapixels
+            specs += [
+                {"name": name, "model": model, "backend": backend, "repeats": REPEATS[name][pick]}
+                for model in ("apdrawinggan", "qmupd")
+                for backend in ("torch-32", "torch-bf16-mixed", "onnx")
+            ]
+            continue
         for size in sizes:
             if name.startswith("dt_"):
                 for impl in ("kornia", "ours"):
@@ -96,7 +107,11 @@ def run_child(spec: dict[str, Any], device: str, threads: int, data_dir: Path) -
 
     fields = {key: value for key, value in spec.items() if key != "repeats"}
     try:
-        if spec["name"].startswith("dt_"):
+        if spec["name"] == "draw_photo":
+            import draw_case
+
+            measured = draw_case.draw_photo_case(spec, spec["repeats"], device, data_dir)
+        elif spec["name"].startswith("dt_"):
             measured = cases.dt_case(spec, spec["repeats"], device)
         elif spec["name"].endswith("_train_iter"):
             measured = cases.train_iter_case(spec, spec["repeats"], device, data_dir)

@@ -15,8 +15,9 @@ from ..losses.chamfer import chamfer_loss, dt_function
 from ..metrics.chamfer import ChamferDistance
 from ..nets.hierarchical import APDrawingDiscriminators, GeneratorOutput, HierarchicalGenerator
 from ..ops.face_parts import BOX_PARTS, FacePart, region_image
-from .gan_steps import ChannelsLastHooks, CompileHooks, adam, backward_step, log_train_losses
+from .gan_steps import CompileHooks, GANHooks, adam, backward_step, log_train_losses
 from .schedules import linear_decay_lambda
+from .spec import MODEL_SPEC_KEY, model_spec
 
 
 def local_output_regions(output: GeneratorOutput) -> dict[FacePart, Tensor]:
@@ -27,15 +28,15 @@ def local_output_regions(output: GeneratorOutput) -> dict[FacePart, Tensor]:
     return regions
 
 
-class APDrawingGAN(CompileHooks, ChannelsLastHooks, L.LightningModule):
+class APDrawingGAN(CompileHooks, GANHooks, L.LightningModule):
     """Paired photo→drawing GAN with a hierarchical generator, global + local discriminators and a DT loss.
 
     One optimizer covers all generators, one all discriminators; per batch the discriminators step on the
     detached fake, then the generators step with the discriminators frozen. The distance-transform loss
     differs from the original on purpose: the generated drawing's distance maps come from a differentiable
     distance transform (exact and truncated by default, or Kornia's) instead of frozen auxiliary U-Nets, and
-    the generated→real term has a gradient. Under DDP use ``strategy: ddp_find_unused_parameters_true``: each
-    of the two backward passes of a step reaches one optimizer's networks only.
+    the generated→real term has a gradient. Plain ``strategy: ddp`` works: the module lets DDP accept backward
+    passes that reach one optimizer's networks only (:func:`~.gan_steps.allow_unused_parameters`).
 
     Args:
         generator: the hierarchical generator.
@@ -163,6 +164,12 @@ class APDrawingGAN(CompileHooks, ChannelsLastHooks, L.LightningModule):
 
     def test_step(self, batch: PairedBatch, batch_idx: int) -> None:
         self.validation_step(batch, batch_idx)
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # which model this is and how to rebuild its generator, so that `draw` / `export` need no config file
+        checkpoint[MODEL_SPEC_KEY] = model_spec(
+            "apdrawinggan", self.generator, self.generator.image_size, self.hparams.inference_norm
+        )
 
     def on_predict_start(self) -> None:
         super().on_predict_start()

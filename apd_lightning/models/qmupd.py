@@ -25,9 +25,10 @@ from ..losses.style import style_classification_loss
 from ..losses.truncation import TRUNCATION_SCALE, truncate
 from ..nets.qmupd_discriminators import QMUPDDiscriminators
 from ..nets.resnet import ResnetGenerator, StyleGenerator
-from .gan_steps import ChannelsLastHooks, CompileHooks, adam, backward_step, log_train_losses
+from .gan_steps import CompileHooks, GANHooks, adam, backward_step, log_train_losses
 from .image_pool import ImagePool
 from .schedules import linear_decay_lambda
+from .spec import MODEL_SPEC_KEY, model_spec
 
 AuxiliaryMode = Literal["pretrained", "random_init"]
 _AUX = "auxiliaries."
@@ -147,14 +148,14 @@ class CycleOutputs:
     reconstructed_drawing: Tensor  # ỹ = G(x̃, s)
 
 
-class QMUPD(CompileHooks, ChannelsLastHooks, L.LightningModule):
+class QMUPD(CompileHooks, GANHooks, L.LightningModule):
     """Unpaired, style-controlled photo→drawing GAN with an asymmetric cycle (UPD) and a quality loss (QMUPD).
 
     Per step: the generators step (discriminators frozen), then the five discriminators step on samples from
     one shared history pool. The frozen auxiliaries are built in ``setup("fit")`` (a missing file stops
     ``fit`` there) and are excluded from optimizers and checkpoints; ``predict`` and ``validate`` never need
-    them. The pool is saved in checkpoints, for an exact resume. Under DDP use
-    ``strategy: ddp_find_unused_parameters_true``: each backward pass reaches one optimizer's networks only.
+    them. The pool is saved in checkpoints, for an exact resume. Plain ``strategy: ddp`` works: the module lets
+    DDP accept backward passes that reach one optimizer's networks only (:func:`~.gan_steps.allow_unused_parameters`).
 
     Args:
         generator: style generator G (photo, style → drawing).
@@ -293,6 +294,10 @@ class QMUPD(CompileHooks, ChannelsLastHooks, L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["image_pool"] = self.pool.state_dict()  # for an exact resume: the history and its rng
+        kind = "qmupd" if self.hparams.use_quality_loss else "upd"  # so that `draw` / `export` need no config
+        checkpoint[MODEL_SPEC_KEY] = model_spec(
+            kind, self.generator, self.discriminators.drawing.image_size, styles=self.predict_styles
+        )
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         if "image_pool" in checkpoint:
