@@ -9,7 +9,7 @@ DEMO := demo_output
 DEMO_CONFIG := -c configs/apdrawinggan.yaml -c configs/demo/apdrawinggan.yaml
 QMUPD_CONFIG := -c configs/qmupd.yaml -c configs/demo/qmupd.yaml
 
-.PHONY: install demo demo-data demo-apdrawinggan demo-qmupd demo-draw serve test test-fast lint bench bench-quick clean
+.PHONY: install demo demo-data demo-apdrawinggan demo-qmupd demo-draw serve test test-fast lint bench bench-quick bench-reference clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,11 @@ bench: $(PY)
 
 bench-quick: $(PY)
 	$(PY) benchmarks/run.py --quick --json benchmarks/results-quick.jsonl
+
+# Side by side with the authors' code: make bench-reference APDRAWINGGAN_REPO=../APDrawingGAN QMUPD_REPO=../QMUPD
+bench-reference: $(PY)
+	$(PY) benchmarks/reference.py --apdrawinggan-repo "$(APDRAWINGGAN_REPO)" --qmupd-repo "$(QMUPD_REPO)" \
+		--json benchmarks/results-reference.jsonl
 
 clean:
 	rm -rf $(DEMO) runs outputs lightning_logs .pytest_cache

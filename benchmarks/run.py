@@ -124,11 +124,15 @@ def run_child(spec: dict[str, Any], device: str, threads: int, data_dir: Path) -
     return {**fields, **measured, **environment(device), "malloc": malloc, "peak_rss_mb": peak_rss_mb()}
 
 
-def run_in_subprocess(spec: dict[str, Any], args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+def run_in_subprocess(
+    spec: dict[str, Any], args: argparse.Namespace, data_dir: Path, script: str = __file__, extra: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Run one row in a fresh ``script --child`` process (its own peak RSS); return its JSON row."""
     with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
         command = [
             sys.executable,
-            str(Path(__file__).resolve()),
+            str(Path(script).resolve()),
+            *extra,
             "--child",
             json.dumps(spec),
             "--child-out",
@@ -151,6 +155,18 @@ def run_in_subprocess(spec: dict[str, Any], args: argparse.Namespace, data_dir: 
         return json.loads(text)
 
 
+def add_clean_options(parser: argparse.ArgumentParser) -> None:
+    """``--max-discards`` and ``--clean-threshold``: the discard-and-repeat rule of every timed call."""
+    parser.add_argument(
+        "--max-discards",
+        type=int,
+        default=0,
+        help="per row: how many timed calls, during which other processes used more than --clean-threshold of "
+        "the CPU (/proc/stat), are discarded and repeated (default 0: keep every call, record the share)",
+    )
+    parser.add_argument("--clean-threshold", type=float, default=0.05, help="other processes' CPU share (0.05)")
+
+
 def add_speedups(rows: list[dict[str, Any]]) -> None:
     """Ours rows quote Kornia's median of the same name and size from this run."""
     kornia = {(r["name"], r["size"]): r["median_s"] for r in rows if r.get("impl") == "kornia" and "median_s" in r}
@@ -168,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
     parser.add_argument("--data-dir", type=Path, help="where the demo data is written (default: a temp dir)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per row")
+    add_clean_options(parser)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -194,6 +211,7 @@ def main(argv: list[str] | None = None) -> None:
         rows: list[dict[str, Any]] = []
         try:
             for spec in plan(names, args.quick):
+                spec.update(max_discards=args.max_discards, clean_threshold=args.clean_threshold)
                 rows.append(run_in_subprocess(spec, args, data_dir))
                 add_speedups(rows)
                 line = json.dumps(rows[-1])

@@ -6,7 +6,7 @@ import lightning as L
 import torch
 from lightning.pytorch.strategies import DDPStrategy
 from lightning.pytorch.utilities import rank_zero_info
-from torch import Tensor
+from torch import Tensor, nn
 
 
 class GANHooks:
@@ -63,6 +63,40 @@ def allow_unused_parameters(trainer: L.Trainer) -> None:
             "apd_lightning: DDP with find_unused_parameters=True (each GAN step runs two backward passes, each "
             "reaching one optimizer's networks only)"
         )
+
+
+class CompileHooks:
+    """LightningModule mixin: if ``hparams.compile``, compile each net of ``compile_targets()`` with
+    ``torch.compile`` (inductor) when a loop first starts. ``nn.Module.compile`` works in place, so parameter
+    names, checkpoints and the optimizers are unchanged; the first step of each mode (train, eval, inference)
+    pays the compilation.
+    """
+
+    def compile_targets(self) -> list[nn.Module]:
+        """The nets to compile: plain convolutional nets whose inputs keep their shapes between steps."""
+        raise NotImplementedError
+
+    def _compile_nets(self) -> None:
+        if self.hparams.get("compile", False) and not getattr(self, "_nets_compiled", False):
+            for net in self.compile_targets():
+                net.compile(dynamic=False)
+            self._nets_compiled = True
+
+    def on_fit_start(self) -> None:
+        super().on_fit_start()
+        self._compile_nets()
+
+    def on_validation_start(self) -> None:
+        super().on_validation_start()
+        self._compile_nets()
+
+    def on_test_start(self) -> None:
+        super().on_test_start()
+        self._compile_nets()
+
+    def on_predict_start(self) -> None:
+        super().on_predict_start()
+        self._compile_nets()
 
 
 def adam(params, lr: float, betas) -> torch.optim.Adam:
