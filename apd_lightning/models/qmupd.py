@@ -30,7 +30,7 @@ from .image_pool import ImagePool
 from .schedules import linear_decay_lambda
 from .spec import MODEL_SPEC_KEY, model_spec
 
-AuxiliaryMode = Literal["pretrained", "random_init"]
+AuxiliaryMode = Literal["pretrained", "classical", "random_init"]
 _AUX = "auxiliaries."
 
 
@@ -98,13 +98,17 @@ def build_auxiliaries(
     quality_path: str | None = None,
     random_width: int = 8,
 ) -> FrozenAuxiliaries:
-    """Load the frozen networks (``pretrained``) or build small random stand-ins (``random_init``).
+    """Load the frozen networks (``pretrained``), use fixed operators in place of HED and LPIPS
+    (``classical``: multi-scale Sobel edges and multi-scale 1 − SSIM; the quality net, when used, is still
+    loaded from its file) or build small random stand-ins (``random_init``, unit tests only).
 
     Raises:
         MissingWeightsError: one or more files are missing; the message lists each with its source.
     """
+    from ..losses.structure import MultiScaleStructuralDistance
     from ..nets.hed import HED, load_hed
     from ..nets.quality import QualityNet, load_quality_net
+    from ..ops.edges import MultiScaleEdges
     from ..weights import MissingWeightsError
 
     if mode == "random_init":
@@ -116,11 +120,12 @@ def build_auxiliaries(
         quality = QualityNet("small", width=random_width).freeze() if use_quality else None
         perceptual = build_lpips(lpips_path=lpips_path, random_init=True)
         return FrozenAuxiliaries(HED(random_width), perceptual, quality)
-    if mode != "pretrained":
-        raise ValueError(f"auxiliaries must be 'pretrained' or 'random_init', got {mode!r}")
+    if mode not in ("pretrained", "classical"):
+        raise ValueError(f"auxiliaries must be 'pretrained', 'classical' or 'random_init', got {mode!r}")
+    classical = mode == "classical"
     loaders = {
-        "edges": lambda: load_hed(hed_path),
-        "perceptual": lambda: build_lpips(alexnet_path, lpips_path),
+        "edges": MultiScaleEdges if classical else lambda: load_hed(hed_path),
+        "perceptual": MultiScaleStructuralDistance if classical else lambda: build_lpips(alexnet_path, lpips_path),
         "quality": (lambda: load_quality_net(quality_path)) if use_quality else (lambda: None),
     }
     nets, errors = {}, []
@@ -161,8 +166,9 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         generator: style generator G (photo, style → drawing).
         reverse_generator: F (drawing → photo).
         discriminators: drawing D (patch + style head), photo D and the three local Ds.
-        auxiliaries: ``pretrained`` (load HED / AlexNet / LPIPS / quality files) or ``random_init`` (small
-            random stand-ins, for tests and CPU demos only).
+        auxiliaries: ``pretrained`` (load HED / AlexNet / LPIPS / quality files; the papers' setting),
+            ``classical`` (fixed multi-scale edge and structural-distance operators in place of HED and LPIPS,
+            no download; the demo) or ``random_init`` (small random stand-ins, for unit tests only).
         hed_path: ``network-bsds500.pytorch``; ``None`` looks in the torch hub cache.
         alexnet_path: torchvision ``alexnet-owt-7be5be79.pth``; ``None`` looks in the torch hub cache.
         lpips_path: LPIPS v0.1 ``alex.pth``; ``None`` uses the copy shipped with torchmetrics.
@@ -239,8 +245,8 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         self.save_hyperparameters(ignore=["generator", "reverse_generator", "discriminators"])
         if truncation_gradient not in ("detach", "straight_through"):
             raise ValueError(f"truncation_gradient must be 'detach' or 'straight_through', got {truncation_gradient!r}")
-        if auxiliaries not in ("pretrained", "random_init"):
-            raise ValueError(f"auxiliaries must be 'pretrained' or 'random_init', got {auxiliaries!r}")
+        if auxiliaries not in ("pretrained", "classical", "random_init"):
+            raise ValueError(f"auxiliaries must be 'pretrained', 'classical' or 'random_init', got {auxiliaries!r}")
         if styles is not None:
             predict_styles = parse_styles(styles, generator.style_dim)
         self.predict_styles = dict(predict_styles or one_hot_styles(generator.style_dim))
