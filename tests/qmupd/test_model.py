@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from apd_lightning.data import UnpairedBatch, UnpairedDataModule
 from apd_lightning.data.unpaired import PhotoBatch
@@ -107,6 +108,32 @@ def test_generator_losses_and_truncation_gradient_modes(monkeypatch):
         )
         grads = torch.autograd.grad(losses["g_truncation"], list(model.generator.parameters()), allow_unused=True)
         assert any(g is not None and g.abs().sum() > 0 for g in grads) == reaches_g, mode
+
+
+@pytest.mark.parametrize("style_head_fakes", [True, False])
+def test_the_style_head_learns_fakes_only_when_asked_and_its_accuracy_is_logged_apart(style_head_fakes):
+    torch.manual_seed(0)
+    model = tiny_module(style_head_fakes=style_head_fakes)
+    batch = _batch()
+    fake_drawing = torch.rand_like(batch.drawing, requires_grad=True)
+    fake_style = torch.eye(3)[[1, 2]]
+    losses = model.discriminator_loss(batch, fake_drawing, batch.photo_masks, fake_style, batch.photo)
+    parts = ("d_drawing", "d_style", "d_local", "d_photo")
+    assert losses["d_total"].item() == pytest.approx(sum(losses[k].item() for k in parts), rel=1e-6)
+    real_style, fake_style_logits = (model.discriminators.drawing(x)[1] for x in (batch.drawing, fake_drawing))
+    expected = F.cross_entropy(real_style, batch.style.argmax(1))
+    if style_head_fakes:
+        expected = 0.5 * (expected + F.cross_entropy(fake_style_logits, fake_style.argmax(1)))
+    assert losses["d_style"].item() == pytest.approx(expected.item(), rel=1e-5)
+    # the accuracies are measurements: in [0, 1], without gradient, not part of d_total
+    for key, logits, style in (
+        ("d_style_acc_real", real_style, batch.style),
+        ("d_style_acc_fake", fake_style_logits, fake_style),
+    ):
+        assert not losses[key].requires_grad
+        assert losses[key].item() == (logits.argmax(1) == style.argmax(1)).float().mean().item()
+    (style_grad,) = torch.autograd.grad(losses["d_style"], fake_drawing, allow_unused=True)
+    assert (style_grad is not None and style_grad.abs().sum() > 0) == style_head_fakes
 
 
 def test_upd_mode_has_no_quality_network_or_term():
