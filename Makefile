@@ -49,6 +49,7 @@ demo-qmupd: demo-data
 	$(PY) -m apd_lightning make-sheet --photos $(DEMO)/data/unpaired/test/A --drawings $(DEMO)/qmupd/drawings \
 		--out $(DEMO)/qmupd/sheet.png --columns 1
 	@echo "drawings: $(DEMO)/qmupd/drawings/   sheet: $(DEMO)/qmupd/sheet.png"
+	@cat $(DEMO)/qmupd/scores.txt
 
 # make serve: the page at http://127.0.0.1:8000/ drawing with the models `make demo` trained
 DEMO_CKPTS := $(DEMO)/checkpoints/last.ckpt $(DEMO)/qmupd/checkpoints/last.ckpt

@@ -48,10 +48,11 @@ def test_configs_parse(configs, capsys):
     assert exit_info.value.code in (0, None)
     config = yaml.safe_load(capsys.readouterr().out)
     model = config["model"]["init_args"]
-    assert model["use_quality_loss"] == ("configs/qmupd.yaml" in configs)
-    assert model["soft_style_labels"] == ("configs/upd.yaml" in configs)
     demo = "configs/demo/qmupd.yaml" in configs
-    assert model["auxiliaries"] == ("random_init" if demo else "pretrained")
+    assert model["use_quality_loss"] == ("configs/qmupd.yaml" in configs and not demo)  # the demo has no M
+    assert model["soft_style_labels"] == ("configs/upd.yaml" in configs)
+    assert model["auxiliaries"] == ("classical" if demo else "pretrained")
+    assert model["style_head_fakes"] is not demo  # the reference's D style head learns fakes too
 
 
 def test_fast_dev_run_fit(demo_root, tmp_path, monkeypatch):
