@@ -18,18 +18,17 @@ from apd_lightning.nets import QMUPDDiscriminators, ResnetGenerator, StyleGenera
 
 pytestmark = pytest.mark.slow
 
-EPOCHS = 24  # configs/demo/qmupd.yaml, on the demo data's 102 training photos
+EPOCHS = 16  # configs/demo/qmupd.yaml trains 24 epochs (about 6 min on 2 cores); the same schedule, compressed
 
 
 def _demo_like_model() -> QMUPD:
-    """The settings of configs/demo/qmupd.yaml."""
+    """The networks and weights of configs/demo/qmupd.yaml."""
     return QMUPD(
         StyleGenerator(base_channels=8, num_blocks=2, style_modulation=True),
         ResnetGenerator(base_channels=8, num_blocks=2),
         QMUPDDiscriminators(64, base_channels=8),
         auxiliaries="classical",
         use_quality_loss=False,
-        style_head_fakes=False,
         lr=5e-4,
         lr_constant_epochs=EPOCHS - 4,
         lr_decay_epochs=4,
@@ -43,7 +42,7 @@ def _strict_cycle(model: QMUPD, batch) -> float:
         return strict_cycle_loss(reconstruction, batch.drawing).item()
 
 
-@pytest.mark.parametrize("seed", [0])
+@pytest.mark.parametrize("seed", [0, 1])
 def test_a_demo_fit_draws_held_out_photos_like_their_true_drawings_in_the_requested_style(tmp_path, seed):
     make_demo_data(tmp_path, size=128, count=240, seed=0, progress=False)  # the demo data: 102 + 36 test photos
     L.seed_everything(seed)
@@ -66,6 +65,7 @@ def test_a_demo_fit_draws_held_out_photos_like_their_true_drawings_in_the_reques
     ).fit(model, data)
     model.eval()
     report = json.loads((tmp_path / "scores.json").read_text())
+    print(json.dumps(report))
     before, after = report["untrained"], report["trained"]
     assert report["photos"] == 36 and after["judge_truth_accuracy"] >= 0.9, report  # the judge knows the styles
     # held-out photos: the drawings come close to the true drawings of the requested style ...
