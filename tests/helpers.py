@@ -1,13 +1,98 @@
-"""Test-only callbacks, given on the command line as ``--trainer.callbacks+=tests.scale.helpers.<Name>``."""
+"""Command lines of the end-to-end runs (the demo configs made tiny) and test-only callbacks, which are given on
+the command line as ``--trainer.callbacks+=tests.helpers.<Name>``."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import math
+import os
 from pathlib import Path
 
 import lightning as L
+
+from .builders import CONFIGS, ROOT
+
+QUIET = [
+    "--trainer.enable_progress_bar",
+    "false",
+    "--trainer.enable_model_summary",
+    "false",
+    "--trainer.num_sanity_val_steps",
+    "0",
+]
+
+
+def apdrawinggan_args(demo_root) -> list[str]:
+    """``fit`` arguments of the demo APDrawingGAN at 64 px with width-4 nets."""
+    return [
+        "-c",
+        str(CONFIGS / "apdrawinggan.yaml"),
+        "-c",
+        str(CONFIGS / "demo/apdrawinggan.yaml"),
+        "--data.root",
+        str(demo_root / "apdrawing"),
+        "--data.image_size",
+        "64",
+        "--data.num_workers",
+        "0",
+        "--data.batch_size",
+        "2",
+        "--model.generator.init_args.global_channels",
+        "4",
+        "--model.generator.init_args.part_channels",
+        "4",
+        "--model.generator.init_args.fusion_channels",
+        "4",
+        "--model.discriminators.init_args.base_channels",
+        "4",
+        "--model.discriminators.init_args.local_num_layers",
+        "2",
+        *QUIET,
+    ]
+
+
+def qmupd_args(demo_root) -> list[str]:
+    """``fit`` arguments of the demo QMUPD (random auxiliaries) at 64 px with width-4 nets."""
+    return [
+        "-c",
+        str(CONFIGS / "qmupd.yaml"),
+        "-c",
+        str(CONFIGS / "demo/qmupd.yaml"),
+        "--data.root",
+        str(demo_root / "unpaired"),
+        "--data.image_size",
+        "64",
+        "--data.num_workers",
+        "0",
+        "--data.batch_size",
+        "2",
+        "--model.generator.init_args.base_channels",
+        "4",
+        "--model.generator.init_args.num_blocks",
+        "1",
+        "--model.reverse_generator.init_args.base_channels",
+        "4",
+        "--model.reverse_generator.init_args.num_blocks",
+        "1",
+        "--model.discriminators.init_args.base_channels",
+        "4",
+        *QUIET,
+    ]
+
+
+MODEL_ARGS = {"apdrawinggan": apdrawinggan_args, "qmupd": qmupd_args}
+
+
+def subprocess_env() -> dict[str, str]:
+    """Environment of ``python -m apd_lightning`` subprocesses: one thread, no W&B, ``tests`` importable."""
+    return {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": str(ROOT),
+        "WANDB_MODE": "disabled",
+        "NO_ALBUMENTATIONS_UPDATE": "1",
+    }
 
 
 class DumpWeights(L.Callback):

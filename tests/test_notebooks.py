@@ -10,8 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from apd_lightning.viz import style_grid, style_path
-from tests.conftest import ROOT
+from tests.builders import ROOT
+
+pytestmark = pytest.mark.usefixtures("one_thread_and_restored_determinism")
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 TINY = {  # parameters injected after each notebook's "parameters" cell
@@ -52,20 +53,6 @@ def test_one_tagged_parameters_cell(path):
     assert len(tagged) == 1
     names = {t.id for node in ast.parse(tagged[0].source).body for t in node.targets}
     assert set(TINY.get(path.name, {})) | {"DATA_DIR", "OUT_DIR"} <= names
-
-
-def test_style_path_and_grid():
-    styles = style_path(3, 2)
-    assert list(styles.values()) == [[1, 0, 0], [0.5, 0.5, 0], [0, 1, 0], [0, 0.5, 0.5], [0, 0, 1]]
-    assert list(styles)[1] == "0.5/0.5/0"
-    import torch
-
-    def fake_generator(photo, style):  # a drawing whose gray level is the style's first weight
-        return (style[:, :1, None, None] * 2 - 1).expand(-1, 1, *photo.shape[-2:])
-
-    grid = style_grid(fake_generator, torch.zeros(2, 3, 8, 8), styles)
-    assert grid.shape == (3, 2 + 2 * 10, 2 + 6 * 10)  # 2 rows, photo + 5 styles, 8-px tiles and 2-px padding
-    assert grid[0, 2, 12] == 1.0 and grid[0, 2, 22] == 0.5  # style 1 white, the 0.5 mix mid-gray
 
 
 @pytest.fixture

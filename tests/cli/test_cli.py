@@ -1,3 +1,6 @@
+"""The command line with APDrawingGAN and the project's own subcommands: configs parse, fit, validate,
+predict, exit codes."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -8,8 +11,7 @@ import yaml
 from PIL import Image
 
 from apd_lightning.cli import main
-
-from ..conftest import ROOT
+from tests.builders import ROOT
 
 CONFIGS = ROOT / "configs"
 BASE = {

@@ -14,8 +14,10 @@ from torch import nn
 
 from apd_lightning.cli import main
 from apd_lightning.nets import HierarchicalGenerator
+from tests.builders import CONFIGS
+from tests.helpers import MODEL_ARGS, subprocess_env
 
-from .conftest import CONFIGS, MODEL_ARGS, subprocess_env
+pytestmark = pytest.mark.usefixtures("one_thread_and_restored_determinism")
 
 VAL_KEY = {"apdrawinggan": "val/l1", "qmupd": "val/strict_cycle"}
 
@@ -46,7 +48,7 @@ def test_two_process_ddp_fit(model, demo_root, tmp_path):
         "1",
         "--trainer.logger",
         "false",
-        "--trainer.callbacks+=tests.scale.helpers.DumpWeights",
+        "--trainer.callbacks+=tests.helpers.DumpWeights",
     ]
     result = subprocess.run(command, cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-4000:]

@@ -8,9 +8,9 @@ import yaml
 from PIL import Image
 
 from apd_lightning.cli import main
-from tests.conftest import ROOT
+from tests.builders import ROOT
 
-pytestmark = pytest.mark.filterwarnings("ignore:model.auxiliaries=random_init")
+pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.filterwarnings("ignore:model.auxiliaries=random_init")]
 
 CONFIGS = [
     ["configs/qmupd.yaml"],

@@ -10,7 +10,9 @@ import yaml
 
 from apd_lightning.cli import main
 from apd_lightning.models import apdrawinggan, qmupd
-from tests.conftest import ROOT
+from tests.builders import ROOT
+
+pytestmark = pytest.mark.usefixtures("one_thread_and_restored_determinism")
 
 SWEEPS = {"apdrawinggan": apdrawinggan, "qmupd": qmupd}
 

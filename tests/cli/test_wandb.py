@@ -8,8 +8,10 @@ import json
 import pytest
 
 from apd_lightning.cli import main
+from tests.builders import CONFIGS
+from tests.helpers import apdrawinggan_args
 
-from .conftest import CONFIGS, apdrawinggan_args
+pytestmark = pytest.mark.usefixtures("one_thread_and_restored_determinism")
 
 wandb = pytest.importorskip("wandb")
 

@@ -18,8 +18,7 @@ from apd_lightning.data.ratings import (
     make_synthetic_ratings,
     read_ratings,
 )
-
-from .conftest import random_drawing, write_drawings
+from tests.builders import random_drawing, write_drawings
 
 
 def _rated_folder(root: Path, count: int = 6, extra_rows: list[tuple[str, str]] = ()) -> Path:

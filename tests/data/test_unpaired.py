@@ -9,8 +9,9 @@ from PIL import Image
 
 from apd_lightning.data import DatasetError, PhotoBatch, UnpairedBatch, UnpairedDataModule, find_unpaired
 from apd_lightning.data.unpaired import UnpairedDataset, default_load_size
+from tests.builders import write_unpaired_root
 
-from .conftest import write_unpaired_root
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _module(root, **kwargs) -> UnpairedDataModule:

@@ -1,4 +1,5 @@
-"""End-to-end preprocessing on a real portrait (skimage's astronaut) with MediaPipe, through the CLI."""
+"""End-to-end preprocessing on a real portrait (skimage's astronaut) with MediaPipe, through the CLI, and its
+outputs feeding both datamodules."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from PIL import Image
 
 from apd_lightning.cli import main as cli_main
+from apd_lightning.data import APDrawingDataModule, UnpairedDataModule
 from apd_lightning.data.io import read_image, read_landmarks
 from apd_lightning.faces import template_points
 
@@ -173,3 +175,66 @@ def test_small_faces_are_found_through_the_full_range_detector(landmarker, astro
     lefts = sorted(faces, key=lambda face: face.box[0])
     np.testing.assert_allclose(lefts[0].points5, single[0].points5, atol=3)
     np.testing.assert_allclose(lefts[1].points5 - [512, 0], single[0].points5, atol=3)
+
+
+def _drawing_folder(tmp_path: Path, astronaut: np.ndarray) -> Path:
+    folder = tmp_path / "drawings"
+    folder.mkdir()
+    gray = np.asarray(Image.fromarray(astronaut).convert("L"))
+    edges = np.where(np.abs(np.diff(gray.astype(int), axis=1, prepend=0)) > 25, 0, 255).astype(np.uint8)
+    Image.fromarray(edges).save(folder / "astronaut.png")
+    return folder
+
+
+def test_apdrawing_output_trains_the_paired_datamodule(tmp_path, astronaut):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(astronaut).save(photos / "astronaut.png")
+    drawings = _drawing_folder(tmp_path, astronaut)
+    out = tmp_path / "apd"
+    for split in ("train", "test"):
+        assert (
+            cli_main(
+                [
+                    "preprocess",
+                    str(photos),
+                    str(out),
+                    "--drawings",
+                    str(drawings),
+                    "--split",
+                    split,
+                    "--size",
+                    "256",
+                    "--no-progress",
+                ]
+            )
+            == 0
+        )
+    dm = APDrawingDataModule(str(out), image_size=128, batch_size=1, num_workers=0)
+    dm.setup("fit")
+    sample = dm.datasets["train"][0]
+    assert sample.photo.shape == (3, 128, 128) and sample.drawing.shape == (1, 128, 128)
+    assert sample.landmarks[0, 0] < sample.landmarks[1, 0] < 128
+    assert sample.background_mask[0, 64, 64] == 1  # the face centre is person
+
+
+def test_unpaired_output_feeds_the_unpaired_datamodule(tmp_path, astronaut, demo_root):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(astronaut).save(photos / "astronaut.png")
+    root = tmp_path / "upd"
+    assert (
+        cli_main(
+            ["preprocess", str(photos), str(root / "train"), "--layout", "unpaired", "--size", "128", "--no-progress"]
+        )
+        == 0
+    )
+    # drawings come from elsewhere (MediaPipe finds no landmarks on drawings): take the demo's
+    for folder in ("B", "B_eyes", "B_nose", "B_lips", "B_feat"):
+        shutil.copytree(demo_root / "unpaired" / "train" / folder, root / "train" / folder)
+    shutil.copytree(root / "train" / "A", root / "test" / "A")
+    dm = UnpairedDataModule(str(root), image_size=64, batch_size=1, num_workers=0)
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    assert batch.photo.shape == (1, 3, 64, 64) and batch.photo_masks.shape == (1, 3, 64, 64)
+    assert batch.photo_masks.max() > 0.5  # the face-mesh masks cover something

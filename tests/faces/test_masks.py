@@ -1,4 +1,4 @@
-"""Part masks, person-mask conversion and five-point extraction from a mesh (no model inference)."""
+"""Part masks and person-mask conversion (no model inference)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import pytest
 
 from apd_lightning.faces import (
     MESH_PART_REGIONS,
-    FaceDetection,
     part_mask,
-    points5_from_mesh,
     probability_to_mask,
 )
 
@@ -63,19 +61,3 @@ def test_probability_to_mask_values():
     assert out.dtype == np.uint8 and out.tolist() == [[0, 128], [255, 255]]
     with pytest.raises(ValueError, match=r"\(H, W\)"):
         probability_to_mask(np.zeros((2, 2, 1)))
-
-
-def test_points5_from_mesh_orders_by_image_x():
-    mesh = np.zeros((478, 2))
-    mesh[468], mesh[473] = (300, 100), (200, 102)  # iris centres given right-then-left
-    mesh[4] = (250, 150)
-    mesh[61], mesh[291] = (290, 200), (210, 201)
-    points = points5_from_mesh(mesh)
-    assert points.tolist() == [[200, 102], [300, 100], [250, 150], [210, 201], [290, 200]]
-    with pytest.raises(ValueError, match="refined"):
-        points5_from_mesh(np.zeros((468, 2)))
-
-
-def test_face_detection_area():
-    face = FaceDetection(np.zeros((5, 2)), (10.0, 20.0, 40.0, 60.0))
-    assert face.area == 1200.0 and face.score is None and face.mesh is None

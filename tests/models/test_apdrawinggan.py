@@ -1,11 +1,18 @@
+"""The APDrawingGAN LightningModule: one G + D step, loss weights, inference norm, bf16, channels-last, and
+(slow) that the demo fit learns."""
+
+from pathlib import Path
+
 import pytest
 import torch
 
-from apd_lightning.data import PairedBatch
-from apd_lightning.models.schedules import LinearDecay
+from apd_lightning.cli import main
+from apd_lightning.data import APDrawingDataModule, PairedBatch
+from apd_lightning.data.demo import make_demo_data
+from apd_lightning.metrics import ChamferDistance
+from apd_lightning.nets import HierarchicalGenerator
 from apd_lightning.ops.distance_transform import drawing_distance_maps
-
-from ..conftest import tiny_apdrawinggan
+from tests.builders import ROOT, changed, float_state, quiet_trainer, tiny_apdrawinggan
 
 
 def _batch(size=64, batch=2) -> PairedBatch:
@@ -65,14 +72,6 @@ def test_loss_weights_scale_their_terms():
     assert lb["g_l1"].item() == pytest.approx(la["g_l1"].item() / 2, rel=1e-5)
 
 
-def test_linear_decay_rule():
-    assert [LinearDecay(300, 0)(e) for e in (0, 299, 500)] == [1.0, 1.0, 1.0]
-    rule = LinearDecay(100, 200)
-    assert rule(0) == 1.0 and rule(99) == 1.0
-    assert rule(100) == pytest.approx(1 - 1 / 201)
-    assert rule(199) == pytest.approx(1 - 100 / 201)
-
-
 def test_train_mode_inference_option_changes_normalisation():
     module, batch = tiny_apdrawinggan(), _batch()
     module.eval()
@@ -85,3 +84,99 @@ def test_train_mode_inference_option_changes_normalisation():
     with torch.no_grad():
         train_out = module(batch.photo, batch.landmarks, batch.background_mask)
     assert not torch.allclose(eval_out, train_out)
+
+
+def _held_out_chamfer(generator: HierarchicalGenerator, root: Path) -> float:
+    dm = APDrawingDataModule(str(root), image_size=128, batch_size=8, num_workers=0)
+    dm.setup("validate")
+    metric = ChamferDistance()
+    generator.eval()
+    with torch.no_grad():
+        for batch in dm.val_dataloader():
+            metric.update(generator(batch.photo, batch.landmarks, batch.background_mask).drawing, batch.drawing)
+    return metric.compute().item()
+
+
+def _demo_generator() -> HierarchicalGenerator:  # the demo overlay's widths
+    return HierarchicalGenerator(128, global_channels=16, part_channels=8, fusion_channels=8)
+
+
+@pytest.mark.slow
+def test_demo_fit_halves_the_held_out_chamfer_distance(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    make_demo_data(data, size=128, count=100, seed=0, progress=False)
+    monkeypatch.chdir(tmp_path)
+    main(
+        [
+            "fit",
+            "-c",
+            str(ROOT / "configs/apdrawinggan.yaml"),
+            "-c",
+            str(ROOT / "configs/demo/apdrawinggan.yaml"),
+            "--data.root",
+            str(data / "apdrawing"),
+            "--data.num_workers",
+            "0",
+            "--trainer.max_epochs",
+            "12",
+            "--model.lr_constant_epochs",
+            "9",
+            "--model.lr_decay_epochs",
+            "3",
+            "--trainer.check_val_every_n_epoch",
+            "12",
+            "--trainer.enable_progress_bar",
+            "false",
+        ]
+    )
+    checkpoint = torch.load(tmp_path / "demo_output/checkpoints/last.ckpt", map_location="cpu", weights_only=True)
+
+    torch.manual_seed(0)
+    untrained = _demo_generator()
+    trained = _demo_generator()
+    trained.load_state_dict(
+        {k.removeprefix("generator."): v for k, v in checkpoint["state_dict"].items() if k.startswith("generator.")}
+    )
+    before = _held_out_chamfer(untrained, data / "apdrawing")
+    after = _held_out_chamfer(trained, data / "apdrawing")
+    print(f"held-out chamfer distance: untrained {before:.2f} px, trained {after:.2f} px")
+    assert after <= 0.5 * before
+
+
+def test_apdrawinggan_trains_in_bf16_with_the_distance_transform_in_float32(paired_root):
+    torch.manual_seed(0)
+    model = tiny_apdrawinggan()
+    seen = []
+    transform = model.distance_transform
+
+    def spy(image, *args, **kwargs):
+        seen.append((image.dtype, torch.is_autocast_enabled("cpu")))
+        return transform(image, *args, **kwargs)
+
+    model.distance_transform = spy
+    before = float_state(model)
+    data = APDrawingDataModule(str(paired_root), image_size=64, batch_size=1, num_workers=0)
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=2, precision="bf16-mixed")
+    trainer.fit(model, data)
+    assert seen and all(entry == (torch.float32, False) for entry in seen)
+    losses = {k: v for k, v in trainer.callback_metrics.items() if k.startswith("train/")}
+    assert {"train/g_dt_real_to_fake", "train/g_dt_fake_to_real", "train/d_total"} <= set(losses)
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert losses["train/g_dt_fake_to_real"] > 0
+    assert changed(before, model, "generator.") and changed(before, model, "discriminators.")
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # master weights stay float32
+
+
+def test_channels_last_does_not_change_apdrawinggan_outputs():
+    torch.manual_seed(0)
+    model = tiny_apdrawinggan()
+    model.eval()
+    photo = torch.rand(1, 3, 64, 64) * 2 - 1
+    landmarks = torch.tensor([[[24.0, 31], [39, 31], [32, 39], [26, 46], [38, 46]]])
+    mask = torch.ones(1, 1, 64, 64)
+    with torch.no_grad():
+        expected = model(photo, landmarks, mask)
+        model.on_predict_start()
+        weight = model.generator.fusion.model[1].weight  # the fusion net's first 7×7 conv
+        assert weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous()
+        torch.testing.assert_close(model(photo, landmarks, mask), expected, atol=1e-5, rtol=0)

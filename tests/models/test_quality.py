@@ -14,8 +14,7 @@ from apd_lightning.data.demo import make_demo_data
 from apd_lightning.data.ratings import RatedDrawingsDataModule, make_synthetic_ratings
 from apd_lightning.models.quality import QualityRegressor, pairwise_ranking_loss, quality_losses
 from apd_lightning.nets.quality import QualityNet, load_quality_net
-
-from .conftest import write_drawings
+from tests.builders import write_drawings
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

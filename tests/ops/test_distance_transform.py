@@ -1,3 +1,5 @@
+"""Distance transforms: exact against SciPy, Kornia within its error, gradients, ground-truth maps."""
+
 import importlib
 import math
 
@@ -253,3 +255,13 @@ def test_exact_distance_transform_and_drawing_maps():
     clamped = drawing_distance_maps(drawing, radius=2)
     assert clamped[0, 2, 3] == 0.0 and clamped[0, 2, 4] == 0.5 and clamped[0, 7, 7] == 1.0
     assert (drawing_distance_maps(np.full((4, 4), 255, np.uint8), radius=2)[0] == 1).all()
+
+
+def test_ground_truth_maps_are_normalised_and_guard_empty_images():
+    drawing = torch.full((16, 16), 255, dtype=torch.uint8).numpy()
+    drawing[8, 8] = 0
+    maps = drawing_distance_maps(drawing)
+    assert maps.shape == (2, 16, 16) and maps.min() == 0 and maps.max() == pytest.approx(1.0)
+    assert maps[0, 8, 8] == 0 and maps[1, 8, 8] > 0
+    blank = drawing_distance_maps(torch.full((16, 16), 255, dtype=torch.uint8).numpy())
+    assert (blank[0] == 1).all() and (blank[1] == 0).all()
