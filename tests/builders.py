@@ -104,10 +104,10 @@ def tiny_features(drawings: Tensor) -> np.ndarray:
 
 def tiny_quality_net(seed: int = 0):
     """A frozen width-4 ``small`` QualityNet."""
-    from apd_lightning.nets.quality import QualityNet
+    from apd_lightning.nets import QualityNet, freeze
 
     torch.manual_seed(seed)
-    return QualityNet("small", width=4).freeze()
+    return freeze(QualityNet("small", width=4))
 
 
 # ---- datasets in the on-disk layouts ----------------------------------------------------------------------

@@ -89,7 +89,7 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
         return load
 
     monkeypatch.setattr(suite, "load_inception_features", fake("inception", TinyFeatures))
-    monkeypatch.setattr(suite, "load_lpips_net", fake("alexnet", TinyLPIPS))
+    monkeypatch.setattr(suite, "build_lpips", fake("alexnet", TinyLPIPS))
     monkeypatch.setattr(suite, "load_quality_net", fake("quality", tiny_quality_net))
     return calls
 

@@ -15,21 +15,20 @@ from typing import Literal
 import lightning as L
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.utilities import rank_zero_warn
-from torch import Tensor, nn
+from torch import Tensor
 
 from ..data.unpaired import PhotoBatch, UnpairedBatch
 from ..losses.adversarial import gan_loss
-from ..losses.cycle import build_lpips, edge_image, relaxed_cycle_loss, strict_cycle_loss
+from ..losses.cycle import edge_image, relaxed_cycle_loss, strict_cycle_loss
 from ..losses.style import style_classification_loss
 from ..losses.truncation import TRUNCATION_SCALE, truncate
+from ..nets.pretrained import AuxiliaryMode, FrozenAuxiliaries, build_auxiliaries, check_auxiliary_mode
 from ..nets.qmupd_discriminators import QMUPDDiscriminators
 from ..nets.resnet import ResnetGenerator, StyleGenerator
 from .gan_steps import ChannelsLastHooks, adam, backward_step, log_train_losses
 from .image_pool import ImagePool
 from .schedules import linear_decay_lambda
 
-AuxiliaryMode = Literal["pretrained", "random_init"]
 _AUX = "auxiliaries."
 
 
@@ -72,69 +71,6 @@ def parse_styles(styles: str | list[list[float]], num_styles: int = 3) -> dict[s
     if not named:
         raise ValueError(f"no style given in {styles!r}")
     return named
-
-
-class FrozenAuxiliaries(nn.Module):
-    """HED, LPIPS and (QMUPD) the quality regressor: frozen and always in eval mode, yet differentiable with
-    respect to their inputs."""
-
-    def __init__(self, edges: nn.Module, perceptual: nn.Module, quality: nn.Module | None = None) -> None:
-        super().__init__()
-        self.edges, self.perceptual, self.quality = edges, perceptual, quality
-        self.requires_grad_(False)
-        self.eval()
-
-    def train(self, mode: bool = True) -> FrozenAuxiliaries:
-        return super().train(False)
-
-
-def build_auxiliaries(
-    mode: AuxiliaryMode,
-    use_quality: bool,
-    hed_path: str | None = None,
-    alexnet_path: str | None = None,
-    lpips_path: str | None = None,
-    quality_path: str | None = None,
-    random_width: int = 8,
-) -> FrozenAuxiliaries:
-    """Load the frozen networks (``pretrained``) or build small random stand-ins (``random_init``).
-
-    Raises:
-        MissingWeightsError: one or more files are missing; the message lists each with its source.
-    """
-    from ..nets.hed import HED, load_hed
-    from ..nets.quality import QualityNet, load_quality_net
-    from ..weights import MissingWeightsError
-
-    if mode == "random_init":
-        rank_zero_warn(
-            "model.auxiliaries=random_init: HED, the LPIPS AlexNet and the quality regressor are "
-            "random stand-ins, so the cycle and quality losses are not the papers'; for tests and "
-            "demos only"
-        )
-        quality = QualityNet("small", width=random_width).freeze() if use_quality else None
-        perceptual = build_lpips(lpips_path=lpips_path, random_init=True)
-        return FrozenAuxiliaries(HED(random_width), perceptual, quality)
-    if mode != "pretrained":
-        raise ValueError(f"auxiliaries must be 'pretrained' or 'random_init', got {mode!r}")
-    loaders = {
-        "edges": lambda: load_hed(hed_path),
-        "perceptual": lambda: build_lpips(alexnet_path, lpips_path),
-        "quality": (lambda: load_quality_net(quality_path)) if use_quality else (lambda: None),
-    }
-    nets, errors = {}, []
-    for key, load in loaders.items():
-        try:
-            nets[key] = load()
-        except MissingWeightsError as error:
-            errors.append(str(error))
-    if errors:
-        listed = "\n  - ".join(errors)
-        raise MissingWeightsError(
-            f"QMUPD training needs its frozen auxiliary networks:\n  - {listed}\n"
-            "(to test without them set model.init_args.auxiliaries: random_init)"
-        )
-    return FrozenAuxiliaries(**nets)
 
 
 @dataclass
@@ -234,8 +170,7 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
         self.save_hyperparameters(ignore=["generator", "reverse_generator", "discriminators"])
         if truncation_gradient not in ("detach", "straight_through"):
             raise ValueError(f"truncation_gradient must be 'detach' or 'straight_through', got {truncation_gradient!r}")
-        if auxiliaries not in ("pretrained", "random_init"):
-            raise ValueError(f"auxiliaries must be 'pretrained' or 'random_init', got {auxiliaries!r}")
+        check_auxiliary_mode(auxiliaries)
         if styles is not None:
             predict_styles = parse_styles(styles, generator.style_dim)
         self.predict_styles = dict(predict_styles or one_hot_styles(generator.style_dim))

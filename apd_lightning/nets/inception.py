@@ -9,7 +9,6 @@ torchvision's and change only that pooling, so the state-dict keys are torchvisi
 
 from __future__ import annotations
 
-import os
 from typing import Literal
 
 import torch.nn.functional as F
@@ -24,8 +23,6 @@ from torchvision.models.inception import (
     InceptionD,
     InceptionE,
 )
-
-from ..weights import load_state_dict, resolve_weights
 
 
 def _pool_3x3(x: Tensor, kind: Literal["avg", "max"]) -> Tensor:
@@ -85,10 +82,11 @@ _TRUNK = (
 
 
 class FIDInceptionV3(Inception3):
-    """2048-d pool3 features of the FID Inception-v3; always in eval mode.
+    """2048-d pool3 features of the FID Inception-v3.
 
     Input images are bilinearly resized to 299² (no antialiasing, as the reference PyTorch FID code does)
-    and scaled to [-1, 1]. Random weights until a state dict is loaded (see :func:`load_inception_features`).
+    and scaled to [-1, 1]. Random weights until a state dict is loaded; the metrics use it frozen, with its
+    weights, from :func:`~apd_lightning.nets.pretrained.load_inception_features`.
 
     Shape:
         - images: ``(B, 3, H, W)`` float in [0, 1].
@@ -103,11 +101,6 @@ class FIDInceptionV3(Inception3):
             num_classes=1008, aux_logits=False, transform_input=False, inception_blocks=blocks, init_weights=False
         )
         self.Mixed_7c = _FIDInceptionE(2048, pool="max")
-        self.requires_grad_(False)
-        self.eval()
-
-    def train(self, mode: bool = True) -> FIDInceptionV3:
-        return super().train(False)
 
     def forward(self, images: Tensor) -> Tensor:
         if images.ndim != 4 or images.shape[1] != 3:
@@ -117,22 +110,3 @@ class FIDInceptionV3(Inception3):
         for name in _TRUNK:
             x = getattr(self, name)(x)
         return x.flatten(1)
-
-
-def load_inception_features(path: str | os.PathLike | None = None) -> FIDInceptionV3:
-    """The FID Inception with its weights, from ``path`` or the torch hub cache; never downloads.
-
-    Raises:
-        MissingWeightsError: ``pt_inception-2015-12-05-6726825d.pth`` is not there; the message says where
-            to download it.
-    """
-    state = load_state_dict(resolve_weights("inception_fid", path))
-    net = FIDInceptionV3()
-    try:
-        net.load_state_dict(state)
-    except RuntimeError as error:
-        raise ValueError(
-            f"{path or 'the hub-cache file'} is not the FID Inception-v3 state dict "
-            f"(pt_inception-2015-12-05): {str(error).splitlines()[0]}"
-        ) from error
-    return net

@@ -17,8 +17,8 @@ from apd_lightning.nets import (
     ResnetGenerator,
     StyleGenerator,
     hed_state_dict_from_sniklaus,
-    load_hed,
 )
+from apd_lightning.nets.pretrained import load_hed
 
 from .helpers import OFFICIAL_KEYS, random_state
 
@@ -146,7 +146,7 @@ def test_lpips_linear_layers_keep_their_names_and_load_into_torchmetrics(tmp_pat
 
     import torchmetrics.functional.image.lpips as tm_lpips
 
-    from apd_lightning.losses.cycle import build_lpips
+    from apd_lightning.nets.pretrained import build_lpips
 
     shipped = Path(tm_lpips.__file__).parent / "lpips_models" / "alex.pth"
     original = torch.load(shipped, map_location="cpu", weights_only=True)

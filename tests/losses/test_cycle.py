@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torchvision
 
 from apd_lightning.losses import (
-    build_lpips,
     edge_image,
     relaxed_cycle_loss,
     strict_cycle_loss,
 )
-from apd_lightning.losses.cycle import RelaxedCycleLoss, alexnet_to_lpips
-from apd_lightning.nets import HED
-from apd_lightning.weights import MissingWeightsError
+from apd_lightning.losses.cycle import RelaxedCycleLoss
+from apd_lightning.nets import HED, build_lpips
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -54,44 +51,3 @@ def test_strict_cycle_is_l1():
     assert strict_cycle_loss(a, b).item() == pytest.approx(0.625)
     with pytest.raises(ValueError, match="same shape"):
         strict_cycle_loss(a, b[..., :1])
-
-
-def test_lpips_is_torchmetrics_with_local_alexnet_weights(tmp_path):
-    torch.manual_seed(0)
-    alexnet = {
-        k: v for k, v in torchvision.models.alexnet(weights=None).state_dict().items() if k.startswith("features.")
-    }  # the classifier is not needed (and large)
-    path = tmp_path / "alexnet-owt-7be5be79.pth"
-    torch.save(alexnet, path)
-    lpips = build_lpips(alexnet_path=path)
-    assert torch.equal(getattr(lpips.net.slice2, "3").weight, alexnet["features.3.weight"])
-    assert torch.equal(getattr(lpips.net.slice5, "10").bias, alexnet["features.10.bias"])
-    assert set(alexnet_to_lpips(alexnet)) == {k for k in lpips.state_dict() if k.startswith("net.")}
-    assert not any(p.requires_grad for p in lpips.parameters())
-    lpips.train(True)
-    assert not lpips.training  # never leaves eval mode (dropout in the linear layers stays off)
-    x, y = torch.rand(2, 3, 64, 64) * 2 - 1, torch.rand(2, 3, 64, 64) * 2 - 1
-    assert lpips(x, x).abs().max() < 1e-6 and (lpips(x, y) > 0).all()
-
-
-def test_missing_lpips_files_name_the_file(tmp_path):
-    with pytest.raises(MissingWeightsError, match="alexnet-owt-7be5be79.pth"):
-        build_lpips(alexnet_path=tmp_path / "alexnet-owt-7be5be79.pth")
-    with pytest.raises(MissingWeightsError, match="alex.pth"):
-        build_lpips(lpips_path=tmp_path / "alex.pth", random_init=True)
-
-
-def test_lpips_linear_layer_file_is_checked_before_the_non_strict_load(tmp_path):
-    import pathlib
-
-    import torchmetrics
-
-    from apd_lightning.losses.cycle import build_lpips
-
-    shipped = pathlib.Path(torchmetrics.__file__).parent / "functional/image/lpips_models/alex.pth"
-    assert build_lpips(lpips_path=shipped, random_init=True) is not None
-    bad = tmp_path / "alex.pth"
-    torch.save({"lin0.model.1.weight": torch.zeros(1, 64, 1, 1)}, bad)
-    with pytest.raises(ValueError, match="not an LPIPS v0.1 AlexNet linear-layer file") as info:
-        build_lpips(lpips_path=bad, random_init=True)
-    assert "lin1.model.1.weight" in str(info.value)

@@ -7,7 +7,7 @@ import torch
 from torchmetrics.utilities.data import dim_zero_sum
 
 from apd_lightning.metrics import QualityScore
-from apd_lightning.nets.quality import load_quality_net
+from apd_lightning.nets.pretrained import load_quality_net
 from apd_lightning.weights import MissingWeightsError
 from tests.builders import tiny_quality_net
 

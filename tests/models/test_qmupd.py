@@ -11,9 +11,8 @@ from apd_lightning.data import UnpairedBatch, UnpairedDataModule
 from apd_lightning.data.demo import make_demo_data
 from apd_lightning.data.unpaired import PhotoBatch
 from apd_lightning.losses import strict_cycle_loss
-from apd_lightning.models.qmupd import QMUPD, build_auxiliaries, cycle_weights, one_hot_styles, style_spread
-from apd_lightning.nets import HED, QMUPDDiscriminators, ResnetGenerator, StyleGenerator
-from apd_lightning.nets.quality import QualityNet
+from apd_lightning.models.qmupd import QMUPD, cycle_weights, one_hot_styles, style_spread
+from apd_lightning.nets import QMUPDDiscriminators, ResnetGenerator, StyleGenerator
 from apd_lightning.weights import MissingWeightsError
 from tests.builders import changed, float_state, quiet_trainer, tiny_qmupd, write_unpaired_root
 
@@ -69,7 +68,8 @@ def test_one_fit_step_gives_every_trainable_parameter_a_finite_gradient(unpaired
     in_optimizers = {id(p) for opt in model.trainer.optimizers for group in opt.param_groups for p in group["params"]}
     assert not in_optimizers & {id(p) for p in aux}
     assert len(in_optimizers) == len([p for p in model.parameters() if p.requires_grad])
-    assert not any(m.training for m in model.auxiliaries.modules())  # stayed in eval mode during training
+    frozen = list(model.auxiliaries.children())
+    assert len(frozen) == 3 and not any(m.training for net in frozen for m in net.modules())  # eval all along
     assert model.pool.queries == 2  # one shared query per step
 
 
@@ -130,62 +130,12 @@ def test_auxiliaries_stay_out_of_state_dict_and_checkpoints_load_back():
         built.load_state_dict(state)
 
 
-def test_random_stand_ins_are_never_silent():
-    with pytest.warns(UserWarning, match="random stand-ins"):
-        aux = build_auxiliaries("random_init", True, random_width=4)
-    assert isinstance(aux.edges, HED) and isinstance(aux.quality, QualityNet)
-    with pytest.raises(ValueError, match="auxiliaries"):
-        tiny_qmupd(auxiliaries="random")
-
-
-def test_missing_weight_files_are_all_named(tmp_path):
-    with pytest.raises(MissingWeightsError) as info:
-        build_auxiliaries(
-            "pretrained",
-            True,
-            hed_path=str(tmp_path / "network-bsds500.pytorch"),
-            alexnet_path=str(tmp_path / "alexnet-owt-7be5be79.pth"),
-            quality_path=str(tmp_path / "quality.ckpt"),
-        )
-    message = str(info.value)
-    for name in ("network-bsds500.pytorch", "sniklaus", "alexnet-owt-7be5be79.pth", "quality.ckpt", "random_init"):
-        assert name in message
-
-
 def test_fit_stops_at_setup_when_a_weight_file_is_missing(unpaired_root, tmp_path):
     model = tiny_qmupd(auxiliaries="pretrained", hed_path=str(tmp_path / "network-bsds500.pytorch"))
     trainer = quiet_trainer(max_steps=1)
     with pytest.raises(MissingWeightsError, match="network-bsds500.pytorch"):
         trainer.fit(model, _data(unpaired_root))
     assert trainer.global_step == 0
-
-
-def test_pretrained_auxiliaries_load_from_files(tmp_path):
-    import torchvision
-
-    torch.manual_seed(0)
-    hed = HED()
-    torch.save(hed.state_dict(), tmp_path / "hed.pth")
-    alexnet = torchvision.models.alexnet().features.state_dict()
-    torch.save({f"features.{k}": v for k, v in alexnet.items()}, tmp_path / "alexnet.pth")
-    quality = QualityNet("small", width=4)
-    torch.save(
-        {
-            "state_dict": {f"net.{k}": v for k, v in quality.state_dict().items()},
-            "hyper_parameters": {"net_config": quality.config},
-        },
-        tmp_path / "quality.ckpt",
-    )
-    aux = build_auxiliaries(
-        "pretrained",
-        True,
-        str(tmp_path / "hed.pth"),
-        str(tmp_path / "alexnet.pth"),
-        quality_path=str(tmp_path / "quality.ckpt"),
-    )
-    assert torch.equal(aux.edges.fuse.weight, hed.fuse.weight)
-    assert torch.equal(aux.quality.trunk[1].weight, quality.trunk[1].weight)
-    assert not any(p.requires_grad for p in aux.parameters())
 
 
 def test_predict_draws_every_configured_style_at_the_original_size():

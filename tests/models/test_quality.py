@@ -13,7 +13,8 @@ from apd_lightning.cli import main as cli_main
 from apd_lightning.data.demo import make_demo_data
 from apd_lightning.data.ratings import RatedDrawingsDataModule, make_synthetic_ratings
 from apd_lightning.models.quality import QualityRegressor, pairwise_ranking_loss, quality_losses
-from apd_lightning.nets.quality import QualityNet, load_quality_net
+from apd_lightning.nets.pretrained import Frozen, load_quality_net
+from apd_lightning.nets.quality import QualityNet
 from tests.builders import write_drawings
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -76,7 +77,7 @@ def test_fast_dev_run_and_checkpoint_round_trip(tmp_path):
     path = tmp_path / "quality.ckpt"
     trainer.save_checkpoint(path)
     loaded = load_quality_net(path)  # architecture read from the checkpoint
-    assert loaded.config == {"backbone": "small", "width": 4, "input_size": 64} and loaded.frozen
+    assert loaded.config == {"backbone": "small", "width": 4, "input_size": 64} and isinstance(loaded, Frozen)
     drawing = torch.rand(3, 1, 32, 32) * 2 - 1
     model.eval()
     with torch.no_grad():

@@ -8,9 +8,8 @@ from torchvision.models.inception import InceptionA, InceptionE
 
 from apd_lightning.metrics import (
     FIDInceptionV3,
-    load_inception_features,
 )
-from apd_lightning.metrics.inception import _FIDInceptionA, _FIDInceptionE, _pool_3x3
+from apd_lightning.nets.inception import _FIDInceptionA, _FIDInceptionE, _pool_3x3
 
 
 def test_fid_pooling_excludes_padding():
@@ -39,24 +38,6 @@ def test_fid_blocks_change_only_the_pooled_branch():
         pooled = block._forward(x)[-1]
         padded = InceptionA._forward(block, x)[-1]
     torch.testing.assert_close(pooled[..., 1:-1, 1:-1], padded[..., 1:-1, 1:-1])
-
-
-def test_fid_inception_loads_torchvision_named_weights(tmp_path):
-    torch.manual_seed(0)
-    state = FIDInceptionV3().state_dict()
-    assert state["fc.weight"].shape == (1008, 2048)
-    assert "Mixed_7c.branch_pool.conv.weight" in state and not any(k.startswith("AuxLogits") for k in state)
-    path = tmp_path / "pt_inception.pth"
-    torch.save(state, path)
-    loaded = load_inception_features(path)
-    torch.testing.assert_close(
-        loaded.state_dict()["Mixed_6e.branch_pool.conv.weight"], state["Mixed_6e.branch_pool.conv.weight"]
-    )
-    loaded.train()
-    assert not loaded.training and not any(p.requires_grad for p in loaded.parameters())
-    torch.save({"fc.weight": torch.zeros(1000, 2048)}, path)
-    with pytest.raises(ValueError, match="not the FID Inception"):
-        load_inception_features(path)
 
 
 @pytest.mark.slow

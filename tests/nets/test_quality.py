@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from apd_lightning.nets.quality import QualityNet, load_quality_net
+from apd_lightning.nets.quality import QualityNet
 from apd_lightning.weights import MissingWeightsError
-from tests.builders import tiny_quality_net
 
 
 def test_small_net_shapes_and_gradients():
@@ -63,23 +62,3 @@ def test_inception_backbone_scores_drawings_of_any_size():
     with torch.no_grad():
         scores = QualityNet().eval()(torch.rand(2, 1, 64, 64) * 2 - 1)  # resized to 299 inside
     assert scores.shape == (2,) and torch.isfinite(scores).all()
-
-
-def test_frozen_net_stays_in_eval_and_passes_input_gradients():
-    net = tiny_quality_net()
-    net.train()
-    assert not net.training and not any(p.requires_grad for p in net.parameters())
-    drawing = (torch.rand(2, 1, 32, 32) * 2 - 1).requires_grad_()
-    net(drawing).sum().backward()
-    assert drawing.grad is not None and drawing.grad.abs().sum() > 0
-
-
-def test_load_plain_state_dict(tmp_path):
-    net = tiny_quality_net(seed=1)
-    torch.save(net.state_dict(), tmp_path / "quality.pth")
-    loaded = load_quality_net(tmp_path / "quality.pth", backbone="small", width=4, input_size=64)
-    drawing = torch.rand(2, 1, 32, 32) * 2 - 1
-    torch.testing.assert_close(loaded(drawing), net(drawing))
-    assert loaded.frozen and not loaded.training
-    with pytest.raises(ValueError, match="does not fit"):
-        load_quality_net(tmp_path / "quality.pth", backbone="small", width=8)
