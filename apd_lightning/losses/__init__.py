@@ -20,3 +20,8 @@ __all__ += [
     "style_classification_loss",
     "truncate",
 ]
+
+# the quality regressor M
+from .ranking import PairwiseRankingLoss, pairwise_ranking_loss, quality_losses  # noqa: E402
+
+__all__ += ["PairwiseRankingLoss", "pairwise_ranking_loss", "quality_losses"]
