@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..data.unpaired import PhotoBatch, UnpairedBatch
+from ..data.batches import PhotoBatch, UnpairedBatch
 from ..losses.adversarial import gan_loss
 from ..losses.cycle import edge_image, relaxed_cycle_loss, strict_cycle_loss
 from ..losses.style import style_classification_loss

@@ -7,7 +7,7 @@ import torch
 from torch import Tensor, nn
 from torchmetrics.regression import SpearmanCorrCoef
 
-from ..data.ratings import RatedBatch
+from ..data.batches import RatedBatch
 from ..losses.ranking import quality_losses
 from ..nets.quality import QualityNet
 

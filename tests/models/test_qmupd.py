@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from apd_lightning.data import UnpairedBatch, UnpairedDataModule
+from apd_lightning.data.batches import PhotoBatch
 from apd_lightning.data.demo import make_demo_data
-from apd_lightning.data.unpaired import PhotoBatch
 from apd_lightning.losses import strict_cycle_loss
 from apd_lightning.models.qmupd import QMUPD, cycle_weights, one_hot_styles, style_spread
 from apd_lightning.nets import QMUPDDiscriminators, ResnetGenerator, StyleGenerator
