@@ -33,19 +33,20 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from .ops.face_parts import BOX_PARTS, FacePart
 from .weights import MissingWeightsError, listing, state_dict_problems
 
 KINDS = ("apdrawinggan", "upd", "qmupd", "hed", "lpips")
 #: Top-level checkpoint key holding what was converted and which config the weights fit.
 METADATA_KEY = "apd_lightning_conversion"
-#: Our face-part keys -> the released part net names (generators GL<name>, discriminators DL<name>).
+#: Our face parts -> the released part net names (generators GL<name>, discriminators DL<name>).
 _APD_PARTS = {
-    "eye_left": "Eyel",
-    "eye_right": "Eyer",
-    "nose": "Nose",
-    "mouth": "Mouth",
-    "hair": "Hair",
-    "background": "BG",
+    FacePart.EYE_LEFT: "Eyel",
+    FacePart.EYE_RIGHT: "Eyer",
+    FacePart.NOSE: "Nose",
+    FacePart.MOUTH: "Mouth",
+    FacePart.HAIR: "Hair",
+    FacePart.BACKGROUND: "BG",
 }
 
 
@@ -175,8 +176,9 @@ def apdrawinggan_layout(
         "discriminators.global_net.": ("dis", "D", None),
     }
     for part, net in _APD_PARTS.items():
-        nets[f"generator.part_nets.{part}."] = ("gen", f"GL{net}", unet_layers(4 if net in ("Hair", "BG") else 3))
-        nets[f"discriminators.local_nets.{part}."] = ("dis", f"DL{net}", None)
+        levels = 3 if part in BOX_PARTS else 4
+        nets[f"generator.part_nets.{part.value}."] = ("gen", f"GL{net}", unet_layers(levels))
+        nets[f"discriminators.local_nets.{part.value}."] = ("dis", f"DL{net}", None)
     files = (
         SourceFile("gen", "net_gen", "APDrawingGAN generators (G, GLEyel, ..., GCombine)", True, True),
         SourceFile("dis", "net_dis", "APDrawingGAN discriminators (D, DLEyel, ..., DLBG)", True),

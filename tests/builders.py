@@ -11,7 +11,7 @@ from PIL import Image
 from torch import Tensor, nn
 
 from apd_lightning.data.io import write_landmarks
-from apd_lightning.data.unpaired import REGIONS
+from apd_lightning.ops.face_parts import REGIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"

@@ -26,13 +26,12 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from ..ops.face_parts import REGIONS
 from .base import SplitDataModule
 from .batches import PhotoBatch, UnpairedBatch
 from .io import DatasetError, image_size, list_images, read_image
 from .transforms import A  # albumentations, imported with its update check switched off
 
-#: Region masks in channel order (the local discriminators' order).
-REGIONS = ("nose", "eyes", "lips")
 NUM_STYLES = 3
 
 

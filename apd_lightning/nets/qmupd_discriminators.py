@@ -9,11 +9,9 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from ..ops.face_parts import REGIONS
 from .blocks import init_weights, resolve_norm, uses_bias
 from .discriminators import PatchDiscriminator
-
-#: Facial regions of the local discriminators, in the order of the mask channels.
-REGIONS = ("nose", "eyes", "lips")
 
 
 def masked_region(drawing: Tensor, mask: Tensor) -> Tensor:

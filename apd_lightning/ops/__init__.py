@@ -10,6 +10,7 @@ from .distance_transform import (
 )
 from .face_parts import (
     BOX_PARTS,
+    REGIONS,
     FacePart,
     boxes_mask,
     composite_parts,
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_BACKEND",
     "DEFAULT_RADIUS",
     "DistanceTransform",
+    "REGIONS",
     "FacePart",
     "boxes_mask",
     "composite_parts",
