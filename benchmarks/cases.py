@@ -14,8 +14,6 @@ import torch
 from helpers import Stopwatch, build_datamodule, build_model, demo_roots, summary, time_calls
 from torch.utils.flop_counter import FlopCounterMode
 
-# `apd_lightning.ops.distance_transform` is the function; the module holds DEFAULT_BACKEND.
-DT_MODULE = "apd_lightning.ops.distance_transform"
 MODELS = {"apdrawinggan": "apdrawinggan", "qmupd": "qmupd"}  # row prefix -> config name
 
 
@@ -65,10 +63,10 @@ def _import_model(prefix: str) -> None:
         raise Skip(f"{module} does not import: {error}") from error
 
 
-def _model_overrides(prefix: str) -> dict[str, Any]:
+def _model_overrides(prefix: str, spec: dict[str, Any]) -> dict[str, Any]:
     if prefix == "qmupd":  # no pretrained files offline: HED at VGG16 width, random weights (same compute)
         return {"auxiliaries": "random_init", "random_auxiliary_width": 64, "quality_path": None}
-    return {}
+    return {"dt_backend": spec["dt_backend"]} if spec.get("dt_backend") else {}
 
 
 def _root(prefix: str, data_dir: Path) -> Path:
@@ -87,9 +85,7 @@ def train_iter_case(spec: dict[str, Any], repeats: int, device: str, data_dir: P
 
     prefix = spec["name"].removesuffix("_train_iter")
     _import_model(prefix)
-    if spec.get("dt_backend"):
-        importlib.import_module(DT_MODULE).DEFAULT_BACKEND = spec["dt_backend"]
-    model = build_model(MODELS[prefix], spec["size"], **_model_overrides(prefix))
+    model = build_model(MODELS[prefix], spec["size"], **_model_overrides(prefix, spec))
     datamodule = build_datamodule(MODELS[prefix], _root(prefix, data_dir), spec["size"])
     datamodule.setup("fit")
     warmup = spec.get("warmup", 1)
@@ -133,6 +129,8 @@ def train_iter_case(spec: dict[str, Any], repeats: int, device: str, data_dir: P
     )
     trainer.fit(model, train_dataloaders=DataLoader(batches, batch_size=None))
     row = summary(timer.times[warmup:])
+    if prefix == "apdrawinggan":  # the distance transform the loss really used
+        row["dt_backend_used"] = model.distance_transform.backend
     return {**row, "batch_size": 1, **_throughput(timer.flops.get_total_flops(), row["median_s"])}
 
 
@@ -140,7 +138,7 @@ def predict_case(spec: dict[str, Any], repeats: int, device: str, data_dir: Path
     """``<model>_predict``: seconds per photo of ``predict_step`` in eval mode (batch 1, inference mode)."""
     prefix = spec["name"].removesuffix("_predict")
     _import_model(prefix)
-    model = build_model(MODELS[prefix], spec["size"], **_model_overrides(prefix)).to(device).eval()
+    model = build_model(MODELS[prefix], spec["size"], **_model_overrides(prefix, spec)).to(device).eval()
     model.on_predict_start()  # what the Trainer calls first (channels-last weights, inference norm mode)
     datamodule = build_datamodule(MODELS[prefix], _root(prefix, data_dir), spec["size"])
     datamodule.setup("predict")

@@ -35,12 +35,13 @@ def quiet_trainer(**kwargs):
     return L.Trainer(**{**defaults, **kwargs})
 
 
-def tiny_apdrawinggan(size: int = 64):
+def tiny_apdrawinggan(size: int = 64, **kwargs):
     """An APDrawingGAN with width-4 nets and two-layer local discriminators (fits 64 px part crops)."""
     from apd_lightning.models import APDrawingGAN
     from apd_lightning.nets import APDrawingDiscriminators, HierarchicalGenerator
 
-    return APDrawingGAN(HierarchicalGenerator(size, 4, 4, 4), APDrawingDiscriminators(size, 4, local_num_layers=2))
+    discriminators = APDrawingDiscriminators(size, 4, local_num_layers=2)
+    return APDrawingGAN(HierarchicalGenerator(size, 4, 4, 4), discriminators, **kwargs)
 
 
 def tiny_qmupd(size: int = 64, **kwargs):

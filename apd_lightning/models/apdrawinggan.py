@@ -11,7 +11,7 @@ from torch import Tensor
 
 from ..data.batches import PairedBatch
 from ..losses.adversarial import gan_loss
-from ..losses.chamfer import chamfer_loss, dt_function
+from ..losses.chamfer import chamfer_loss, generated_distance_transform
 from ..metrics.chamfer import ChamferDistance
 from ..nets.hierarchical import APDrawingDiscriminators, GeneratorOutput, HierarchicalGenerator
 from ..ops.face_parts import BOX_PARTS, FacePart, region_image
@@ -48,7 +48,7 @@ class APDrawingGAN(ChannelsLastHooks, L.LightningModule):
         dt_sharpness: slope of the soft line masks of the generated drawing.
         dt_backend: differentiable distance transform of the generated drawing: ``ours`` (exact, fast) or
             ``kornia`` (Kornia's approximate iterative transform).
-        dt_radius: truncation radius of ``ours`` in pixels (default 32).
+        dt_radius: truncation radius of ``ours`` in pixels (default 32; ignored by ``kornia``).
         gan_mode: ``vanilla`` (paper) or ``lsgan``.
         lr: Adam learning rate of both optimizers (2e-4).
         betas: Adam betas ((0.5, 0.999)).
@@ -86,7 +86,7 @@ class APDrawingGAN(ChannelsLastHooks, L.LightningModule):
         self.generator = generator
         self.discriminators = discriminators
         self.val_chamfer = ChamferDistance()
-        self.distance_transform = dt_function(dt_backend, dt_radius)
+        self.distance_transform = generated_distance_transform(dt_backend, dt_radius)
 
     # ---- losses -------------------------------------------------------------------------------------------
     def discriminator_loss(self, batch: PairedBatch, fake: Tensor, layout) -> dict[str, Tensor]:

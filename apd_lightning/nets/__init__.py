@@ -1,6 +1,6 @@
 """Pure-torch networks (no Lightning imports)."""
 
-from .blocks import ResnetBlock, init_weights, resolve_norm
+from .blocks import LAYER_ALIASES, ResnetBlock, init_weights, resolve_layer, resolve_norm
 from .discriminators import PatchDiscriminator
 from .hierarchical import APDrawingDiscriminators, FusionNet, GeneratorOutput, HierarchicalGenerator, RegionLayout
 from .unet import UNetGenerator
@@ -14,7 +14,9 @@ __all__ = [
     "RegionLayout",
     "ResnetBlock",
     "UNetGenerator",
+    "LAYER_ALIASES",
     "init_weights",
+    "resolve_layer",
     "resolve_norm",
 ]
 

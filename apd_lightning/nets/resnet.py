@@ -9,13 +9,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .blocks import ReflectionPad2d, ResnetBlock, init_weights, resolve_norm, uses_bias
+from .blocks import ResnetBlock, init_weights, resolve_layer, uses_bias
 
 
-def _encoder(in_channels: int, base_channels: int, norm, bias: bool) -> list[nn.Module]:
+def _encoder(in_channels: int, base_channels: int, norm, pad, bias: bool) -> list[nn.Module]:
     """Reflect-pad 3, conv7, then two stride-2 conv3 (channels ×2 each), each with norm and ReLU."""
     layers: list[nn.Module] = [
-        ReflectionPad2d(3),
+        pad(3),
         nn.Conv2d(in_channels, base_channels, 7, bias=bias),
         norm(base_channels),
         nn.ReLU(True),
@@ -30,7 +30,7 @@ def _encoder(in_channels: int, base_channels: int, norm, bias: bool) -> list[nn.
     return layers
 
 
-def _decoder(base_channels: int, out_channels: int, norm, bias: bool) -> list[nn.Module]:
+def _decoder(base_channels: int, out_channels: int, norm, pad, bias: bool) -> list[nn.Module]:
     """Two stride-2 transposed conv3 (channels ÷2 each) with norm and ReLU, reflect-pad 3, conv7, tanh."""
     layers: list[nn.Module] = []
     for i in (2, 1):
@@ -40,7 +40,7 @@ def _decoder(base_channels: int, out_channels: int, norm, bias: bool) -> list[nn
             norm(channels // 2),
             nn.ReLU(True),
         ]
-    layers += [ReflectionPad2d(3), nn.Conv2d(base_channels, out_channels, 7), nn.Tanh()]
+    layers += [pad(3), nn.Conv2d(base_channels, out_channels, 7), nn.Tanh()]
     return layers
 
 
@@ -58,6 +58,7 @@ class ResnetGenerator(nn.Module):
         base_channels: width of the first conv (64); the residual blocks run at ``4 * base_channels``.
         num_blocks: residual blocks at 1/4 resolution (9).
         norm_layer: norm class or alias (``instance`` in the reference).
+        pad_layer: padding class or alias (``reflect``: ours, keeps bf16 under autocast; ``torch``).
 
     Shape:
         ``(B, in_channels, H, W) -> (B, out_channels, H, W)`` in [-1, 1], H and W divisible by 4.
@@ -70,16 +71,17 @@ class ResnetGenerator(nn.Module):
         base_channels: int = 64,
         num_blocks: int = 9,
         norm_layer: str | type[nn.Module] = "instance",
+        pad_layer: str | type[nn.Module] = "reflect",
     ) -> None:
         super().__init__()
-        norm = resolve_norm(norm_layer)
+        norm, pad = resolve_layer(norm_layer, "norm"), resolve_layer(pad_layer, "pad")
         bias = uses_bias(norm)
         self.in_channels = in_channels
-        blocks = [ResnetBlock(base_channels * 4, norm) for _ in range(num_blocks)]
+        blocks = [ResnetBlock(base_channels * 4, norm, pad_layer=pad) for _ in range(num_blocks)]
         self.model = nn.Sequential(
-            *_encoder(in_channels, base_channels, norm, bias),
+            *_encoder(in_channels, base_channels, norm, pad, bias),
             *blocks,
-            *_decoder(base_channels, out_channels, norm, bias),
+            *_decoder(base_channels, out_channels, norm, pad, bias),
         )
         init_weights(self)
 
@@ -102,6 +104,7 @@ class StyleGenerator(nn.Module):
         num_blocks: residual blocks after the style injection (9).
         style_dim: length of the style vector (3 styles).
         norm_layer: norm class or alias (``instance`` in the reference).
+        pad_layer: padding class or alias (``reflect``: ours, keeps bf16 under autocast; ``torch``).
 
     Shape:
         photo ``(B, in_channels, H, W)`` in [-1, 1], style ``(B, style_dim)`` (soft or one-hot, any real
@@ -121,17 +124,18 @@ class StyleGenerator(nn.Module):
         num_blocks: int = 9,
         style_dim: int = 3,
         norm_layer: str | type[nn.Module] = "instance",
+        pad_layer: str | type[nn.Module] = "reflect",
     ) -> None:
         super().__init__()
-        norm = resolve_norm(norm_layer)
+        norm, pad = resolve_layer(norm_layer, "norm"), resolve_layer(pad_layer, "pad")
         bias = uses_bias(norm)
         self.in_channels = in_channels
         self.style_dim = style_dim
         width = base_channels * 4
-        self.model0 = nn.Sequential(*_encoder(in_channels, base_channels, norm, bias))
+        self.model0 = nn.Sequential(*_encoder(in_channels, base_channels, norm, pad, bias))
         fuse = [nn.Conv2d(width + style_dim, width, 3, padding=1, bias=bias), norm(width), nn.ReLU(True)]
-        blocks = [ResnetBlock(width, norm) for _ in range(num_blocks)]
-        self.model = nn.Sequential(*fuse, *blocks, *_decoder(base_channels, out_channels, norm, bias))
+        blocks = [ResnetBlock(width, norm, pad_layer=pad) for _ in range(num_blocks)]
+        self.model = nn.Sequential(*fuse, *blocks, *_decoder(base_channels, out_channels, norm, pad, bias))
         init_weights(self)
 
     def forward(self, photo: Tensor, style: Tensor) -> Tensor:

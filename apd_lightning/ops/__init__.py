@@ -1,7 +1,6 @@
 """Stateless tensor functions (no Lightning imports)."""
 
 from .distance_transform import (
-    DEFAULT_BACKEND,
     DEFAULT_RADIUS,
     DistanceTransform,
     distance_transform,
@@ -25,7 +24,6 @@ from .face_parts import (
 
 __all__ = [
     "BOX_PARTS",
-    "DEFAULT_BACKEND",
     "DEFAULT_RADIUS",
     "DistanceTransform",
     "REGIONS",

@@ -60,6 +60,23 @@ def test_every_parameter_gets_a_finite_gradient_in_one_g_and_d_step():
     )
 
 
+def test_the_distance_transform_backend_is_the_models_own_argument():
+    batch = _batch()
+    assert tiny_apdrawinggan().distance_transform.backend == "ours"
+    kornia = tiny_apdrawinggan(dt_backend="kornia", dt_radius=32)  # the paper config with --model.dt_backend kornia
+    assert (kornia.distance_transform.backend, kornia.distance_transform.radius) == ("kornia", None)
+    ours = tiny_apdrawinggan(dt_radius=4)
+    ours.load_state_dict(kornia.state_dict())
+    kornia.eval(), ours.eval()
+    with torch.no_grad():
+        terms = [
+            m.generator_loss(batch, m.generator(batch.photo, batch.landmarks, batch.background_mask))
+            for m in (kornia, ours)
+        ]
+    assert terms[0]["g_dt_real_to_fake"] != terms[1]["g_dt_real_to_fake"]  # each used its own transform
+    assert terms[0]["g_dt_fake_to_real"] == pytest.approx(terms[1]["g_dt_fake_to_real"].item(), rel=1e-6)
+
+
 def test_loss_weights_scale_their_terms():
     batch = _batch()
     a, b = tiny_apdrawinggan(), tiny_apdrawinggan()
@@ -147,13 +164,13 @@ def test_apdrawinggan_trains_in_bf16_with_the_distance_transform_in_float32(pair
     torch.manual_seed(0)
     model = tiny_apdrawinggan()
     seen = []
-    transform = model.distance_transform
+    forward = model.distance_transform.forward
 
-    def spy(image, *args, **kwargs):
+    def spy(image):
         seen.append((image.dtype, torch.is_autocast_enabled("cpu")))
-        return transform(image, *args, **kwargs)
+        return forward(image)
 
-    model.distance_transform = spy
+    model.distance_transform.forward = spy
     before = float_state(model)
     data = APDrawingDataModule(str(paired_root), image_size=64, batch_size=1, num_workers=0)
     trainer = quiet_trainer(max_epochs=1, limit_train_batches=2, precision="bf16-mixed")
