@@ -70,6 +70,35 @@ def changed(before: dict[str, Tensor], module: nn.Module, prefix: str) -> bool:
     return any(not torch.equal(before[k], after[k]) for k in before if k.startswith(prefix))
 
 
+def _tensors(output) -> list[Tensor]:
+    if isinstance(output, Tensor):
+        return [output]
+    if isinstance(output, dict):
+        return [t for value in output.values() for t in _tensors(value)]
+    if isinstance(output, list | tuple):
+        return [t for value in output for t in _tensors(value)]
+    if hasattr(output, "__dataclass_fields__"):
+        return [t for name in output.__dataclass_fields__ for t in _tensors(getattr(output, name))]
+    return []
+
+
+def assert_every_parameter_gets_a_finite_gradient(net: nn.Module, forward, *inputs) -> None:
+    """Back-propagate the mean square of every tensor ``forward(net, *inputs)`` returns (in training mode): each
+    parameter must receive a finite gradient, and every weight a non-zero one (a part that does not reach the
+    output, e.g. an unused sub-network, fails). Biases are exempt from the non-zero check: before an affine-free
+    instance norm their gradient is zero by construction."""
+    torch.manual_seed(0)
+    net.train().zero_grad(set_to_none=True)
+    outputs = _tensors(forward(net, *inputs))
+    assert outputs, "the forward returned no tensor"
+    sum(out.float().square().mean() for out in outputs).backward()
+    for name, parameter in net.named_parameters():
+        assert parameter.grad is not None, f"{name} got no gradient"
+        assert torch.isfinite(parameter.grad).all(), f"{name} got a non-finite gradient"
+        if not name.endswith("bias"):
+            assert parameter.grad.abs().sum() > 0, f"{name} got a zero gradient"
+
+
 # ---- stand-ins for the metric networks (no weights on disk, CPU, milliseconds) ----------------------------
 class TinyFeatures(nn.Module):
     """A random conv feature extractor: ``(B, 3, H, W)`` in [0, 1] -> ``(B, 8)``."""

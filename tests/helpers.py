@@ -128,6 +128,40 @@ class DumpWeights(L.Callback):
         path.write_text(json.dumps(report))
 
 
+class RunReport(L.Callback):
+    """At the end of each loop writes ``<default_root_dir>/report_<stage>.json``: the global step, the logged
+    metrics, the batch sizes seen and the ``image_size`` of every submodule that has one."""
+
+    def __init__(self) -> None:
+        self.batch_sizes: list[int] = []
+
+    def _write(self, trainer, pl_module, stage: str) -> None:
+        report = {
+            "global_step": trainer.global_step,
+            "metrics": {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1},
+            "batch_sizes": self.batch_sizes,
+            "image_sizes": {n: m.image_size for n, m in pl_module.named_modules() if hasattr(m, "image_size")},
+        }
+        path = Path(trainer.default_root_dir) / f"report_{stage}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report))
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.batch_sizes.append(len(batch))
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self._write(trainer, pl_module, "fit")
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if not trainer.sanity_checking and trainer.state.fn == "validate":
+            self._write(trainer, pl_module, "validate")
+
+
+def read_report(folder: Path, stage: str) -> dict:
+    """What :class:`RunReport` wrote for ``stage`` under ``folder``."""
+    return json.loads((Path(folder) / f"report_{stage}.json").read_text())
+
+
 class Heartbeat(L.Callback):
     """Writes the global step to ``<default_root_dir>/heartbeat.txt`` after every batch (a subprocess test waits
     for it before sending a signal)."""

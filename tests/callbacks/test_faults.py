@@ -76,7 +76,7 @@ def test_sigterm_saves_a_checkpoint_that_resumes(demo_root, tmp_path, monkeypatc
     assert saved["global_step"] >= 4 and saved["epoch"] < 100  # stopped within a batch of the signal
     assert [p.name for p in checkpoint_path.parent.iterdir()] == ["last.ckpt"]  # no temporary files left
 
-    main(["fit", *args, "--trainer.max_epochs", str(saved["epoch"] + 2), "--ckpt_path", "last"])
+    assert main(["fit", *args, "--trainer.max_epochs", str(saved["epoch"] + 2), "--ckpt_path", "last"]) == 0
     resumed = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
     # it finished the interrupted epoch and one more: 3 batches x (D + G) optimizer steps per epoch
     assert resumed["global_step"] == 6 * (saved["epoch"] + 2), (saved["global_step"], resumed["global_step"])
@@ -96,7 +96,7 @@ def test_nan_loss_stops_with_its_name_and_step_and_keeps_the_checkpoint(demo_roo
         "--trainer.check_val_every_n_epoch",
         "1",
     ]
-    main(["fit", *args, "--trainer.max_epochs", "1"])
+    assert main(["fit", *args, "--trainer.max_epochs", "1"]) == 0
     checkpoint_path = tmp_path / "demo_output" / "checkpoints" / "last.ckpt"
     before = _digest(checkpoint_path)
 
@@ -239,9 +239,9 @@ def test_resume_continues_exactly(model, epochs, resume_after, val_every, demo_r
     ]  # the rate changes every epoch
     if model == "qmupd":
         common += ["--model.pool_size", "3", "--model.progress_epochs", "4"]  # a full, mixing pool; p moves
-    main(["fit", *common, *_checkpointing(tmp_path, "straight")])
+    assert main(["fit", *common, *_checkpointing(tmp_path, "straight")]) == 0
     middle = tmp_path / "straight" / f"epoch={resume_after - 1}-step={4 * resume_after}.ckpt"
-    main(["fit", *common, *_checkpointing(tmp_path, "resumed"), "--ckpt_path", str(middle)])
+    assert main(["fit", *common, *_checkpointing(tmp_path, "resumed"), "--ckpt_path", str(middle)]) == 0
 
     straight = torch.load(tmp_path / "straight" / "last.ckpt", map_location="cpu", weights_only=True)
     resumed = torch.load(tmp_path / "resumed" / "last.ckpt", map_location="cpu", weights_only=True)

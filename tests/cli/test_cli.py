@@ -1,6 +1,7 @@
 """The command line with APDrawingGAN and the project's own subcommands: configs parse, fit, validate,
 predict, exit codes."""
 
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +13,10 @@ from PIL import Image
 
 from apd_lightning.cli import main
 from tests.builders import ROOT
+from tests.helpers import read_report
 
 CONFIGS = ROOT / "configs"
+REPORT = "--trainer.callbacks+=tests.helpers.RunReport"
 BASE = {
     "demo/apdrawinggan.yaml": "apdrawinggan.yaml",
     "demo/qmupd.yaml": "qmupd.yaml",
@@ -81,31 +84,30 @@ def test_paper_config_has_the_paper_settings(capsys):
 
 def test_fast_dev_run_fit_through_the_cli(demo_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the demo overlay checkpoints to demo_output/, relative to here
-    main(["fit", *_apd(demo_root), "--trainer.fast_dev_run", "2", "--trainer.default_root_dir", str(tmp_path)])
+    run = ["--trainer.fast_dev_run", "2", "--trainer.default_root_dir", str(tmp_path), REPORT]
+    assert main(["fit", *_apd(demo_root), *run]) == 0
+    report = read_report(tmp_path, "fit")
+    assert report["global_step"] == 2 and report["batch_sizes"] == [2]  # fast_dev_run 2 = max_steps 2: D + G
+    losses = {k: v for k, v in report["metrics"].items() if k.startswith("train/")}
+    assert {"train/g_total", "train/d_total", "train/g_dt_real_to_fake"} <= set(losses)
+    assert all(math.isfinite(v) for v in losses.values())
+    assert not list(tmp_path.rglob("*.ckpt"))  # fast_dev_run writes no checkpoint
 
 
 def test_image_size_follows_the_data(demo_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    # data.image_size 64 is passed on to the nets (the paper config says 512): a mismatch would fail here
-    main(
-        ["validate", *_apd(demo_root), "--trainer.limit_val_batches", "1", "--trainer.default_root_dir", str(tmp_path)]
-    )
+    # data.image_size 64 is passed on to the nets (the paper config says 512)
+    run = ["--trainer.limit_val_batches", "1", "--trainer.default_root_dir", str(tmp_path), REPORT]
+    assert main(["validate", *_apd(demo_root), *run]) == 0
+    report = read_report(tmp_path, "validate")
+    assert report["image_sizes"] == {"generator": 64}
+    assert 0 <= report["metrics"]["val/l1"] <= 2 and report["metrics"]["val/chamfer"] >= 0
 
 
 def test_fit_then_predict_writes_one_png_per_photo_and_refuses_to_overwrite(demo_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the demo overlay checkpoints to demo_output/checkpoints, relative to here
-    main(
-        [
-            "fit",
-            *_apd(demo_root),
-            "--trainer.max_epochs",
-            "1",
-            "--trainer.limit_train_batches",
-            "1",
-            "--trainer.limit_val_batches",
-            "1",
-        ]
-    )
+    fit = ["fit", *_apd(demo_root), "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "1"]
+    assert main([*fit, "--trainer.limit_val_batches", "1"]) == 0
     ckpt = tmp_path / "demo_output" / "checkpoints" / "last.ckpt"
     assert ckpt.is_file()
     out = tmp_path / "drawings"
@@ -119,7 +121,7 @@ def test_fit_then_predict_writes_one_png_per_photo_and_refuses_to_overwrite(demo
         "--trainer.default_root_dir",
         str(tmp_path / "run"),
     ]
-    main(predict)
+    assert main(predict) == 0
     photos = sorted(p.stem for p in (demo_root / "apdrawing" / "test_single").glob("*.png"))
     written = sorted(out.glob("*.png"))
     assert [p.stem for p in written] == photos
@@ -129,7 +131,8 @@ def test_fit_then_predict_writes_one_png_per_photo_and_refuses_to_overwrite(demo
     with pytest.raises(FileExistsError, match="already exist"):
         main(predict)
     assert written[0].stat().st_mtime_ns == stamp
-    main([*predict, "--data.overwrite", "true"])
+    assert main([*predict, "--data.overwrite", "true"]) == 0
+    assert written[0].stat().st_mtime_ns != stamp
 
 
 def test_make_demo_data_subcommand(tmp_path, capsys):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import yaml
@@ -9,6 +11,7 @@ from PIL import Image
 
 from apd_lightning.cli import main
 from tests.builders import ROOT
+from tests.helpers import read_report
 
 pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.filterwarnings("ignore:model.auxiliaries=random_init")]
 
@@ -57,7 +60,15 @@ def test_configs_parse(configs, capsys):
 def test_fast_dev_run_fit(demo_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the overlay's relative output folders land in tmp_path
     # --data.image_size 64 must reach the style head (sized 128 in the demo overlay) through the CLI
-    main(["fit", *DEMO, *_small(demo_root / "unpaired", tmp_path), "--trainer.fast_dev_run", "2"])
+    report_dir = tmp_path / "run"
+    run = ["--trainer.fast_dev_run", "2", "--trainer.callbacks+=tests.helpers.RunReport"]
+    assert main(["fit", *DEMO, *_small(demo_root / "unpaired", tmp_path), *run]) == 0
+    report = read_report(report_dir, "fit")
+    assert report["image_sizes"] == {"discriminators.drawing": 64}
+    assert report["global_step"] == 2 and len(report["batch_sizes"]) == 1  # fast_dev_run 2 = max_steps 2: G + D
+    losses = {k: v for k, v in report["metrics"].items() if k.startswith("train/")}
+    assert {"train/g_total", "train/d_total", "train/g_quality", "train/g_relaxed_cycle"} <= set(losses)
+    assert all(math.isfinite(v) for v in losses.values())
 
 
 def test_fit_checkpoint_then_predict_writes_one_png_per_photo_and_style(demo_root, tmp_path, monkeypatch):
@@ -79,7 +90,7 @@ def test_fit_checkpoint_then_predict_writes_one_png_per_photo_and_style(demo_roo
             }
         )
     )
-    main(
+    fit = main(
         [
             "fit",
             *DEMO,
@@ -92,9 +103,10 @@ def test_fit_checkpoint_then_predict_writes_one_png_per_photo_and_style(demo_roo
             "0",
         ]
     )
+    assert fit == 0
     checkpoint = torch.load(ckpt_dir / "last.ckpt", map_location="cpu", weights_only=False)
     assert checkpoint["state_dict"] and not [k for k in checkpoint["state_dict"] if k.startswith("auxiliaries.")]
-    main(
+    predicted = main(
         [
             "predict",
             *DEMO,
@@ -105,6 +117,7 @@ def test_fit_checkpoint_then_predict_writes_one_png_per_photo_and_style(demo_roo
             str(out),
         ]
     )
+    assert predicted == 0
     photos = sorted(p.stem for p in (root / "test" / "A").glob("*.png"))
     styles = ["style1", "style2", "style3", "mix12"]  # the demo overlay's predict_styles
     assert sorted(p.name for p in out.glob("*.png")) == sorted(f"{s}_{k}.png" for s in photos for k in styles)

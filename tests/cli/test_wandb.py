@@ -41,27 +41,30 @@ def test_offline_run_logs_losses_images_metrics_and_config(demo_root, tmp_path, 
     }.items():
         monkeypatch.setenv(name, value)
     try:
-        main(
-            [
-                "fit",
-                *apdrawinggan_args(demo_root),
-                "-c",
-                str(CONFIGS / "logger/wandb.yaml"),
-                "--trainer.logger.init_args.save_dir",
-                str(tmp_path / "runs"),
-                "--trainer.max_epochs",
-                "1",
-                "--trainer.limit_train_batches",
-                "2",
-                "--trainer.limit_val_batches",
-                "1",
-                "--trainer.check_val_every_n_epoch",
-                "1",
-                "--trainer.log_every_n_steps",
-                "1",
-                "--trainer.callbacks+=apd_lightning.callbacks.ImageGridLogger",
-                "--trainer.callbacks.every_n_steps=1",
-            ]
+        assert (
+            main(
+                [
+                    "fit",
+                    *apdrawinggan_args(demo_root),
+                    "-c",
+                    str(CONFIGS / "logger/wandb.yaml"),
+                    "--trainer.logger.init_args.save_dir",
+                    str(tmp_path / "runs"),
+                    "--trainer.max_epochs",
+                    "1",
+                    "--trainer.limit_train_batches",
+                    "2",
+                    "--trainer.limit_val_batches",
+                    "1",
+                    "--trainer.check_val_every_n_epoch",
+                    "1",
+                    "--trainer.log_every_n_steps",
+                    "1",
+                    "--trainer.callbacks+=apd_lightning.callbacks.ImageGridLogger",
+                    "--trainer.callbacks.every_n_steps=1",
+                ]
+            )
+            == 0
         )
     finally:
         wandb.finish()  # Lightning leaves the run open; the next in-process run must not reuse it

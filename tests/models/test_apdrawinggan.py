@@ -10,6 +10,7 @@ from apd_lightning.cli import main
 from apd_lightning.data import APDrawingDataModule, PairedBatch
 from apd_lightning.data.demo import make_demo_data
 from apd_lightning.metrics import ChamferDistance
+from apd_lightning.models import APDrawingGAN
 from apd_lightning.nets import HierarchicalGenerator
 from apd_lightning.ops.distance_transform import drawing_distance_maps
 from tests.builders import ROOT, changed, float_state, quiet_trainer, tiny_apdrawinggan
@@ -89,18 +90,32 @@ def test_loss_weights_scale_their_terms():
     assert lb["g_l1"].item() == pytest.approx(la["g_l1"].item() / 2, rel=1e-5)
 
 
-def test_train_mode_inference_option_changes_normalisation():
-    module, batch = tiny_apdrawinggan(), _batch()
-    module.eval()
-    with torch.no_grad():
-        eval_out = module(batch.photo, batch.landmarks, batch.background_mask)
+def test_train_mode_inference_uses_batch_statistics_and_dropout_as_the_original():
+    batch = _batch()
+    photo, landmarks, mask = batch.photo, batch.landmarks, batch.background_mask
+    no_dropout = APDrawingGAN(HierarchicalGenerator(64, 4, 4, 4, dropout=False), tiny_apdrawinggan().discriminators)
+    for module in (tiny_apdrawinggan(), no_dropout):
+        module.eval()
+        with torch.no_grad():
+            pair, first = module(photo, landmarks, mask), module(photo[:1], landmarks[:1], mask[:1])
+        torch.testing.assert_close(first, pair[:1])  # eval: running statistics, each photo drawn on its own
+    module = tiny_apdrawinggan()
     module.hparams.inference_norm = "train"
     module.on_predict_start()
     assert module.generator.training
-    torch.manual_seed(0)
+    drawings = []
+    for seed in (0, 0, 1):
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            drawings.append(module(photo, landmarks, mask))
+    assert torch.equal(drawings[0], drawings[1]) and (drawings[0] - drawings[2]).abs().max() > 1e-3  # dropout on
+    no_dropout.hparams.inference_norm = "train"
+    no_dropout.on_predict_start()
     with torch.no_grad():
-        train_out = module(batch.photo, batch.landmarks, batch.background_mask)
-    assert not torch.allclose(eval_out, train_out)
+        pair, first = no_dropout(photo, landmarks, mask), no_dropout(photo[:1], landmarks[:1], mask[:1])
+        pair_again = no_dropout(photo, landmarks, mask)
+    torch.testing.assert_close(pair_again, pair)  # deterministic without dropout
+    assert (first - pair[:1]).abs().max() > 1e-3  # batch statistics: a photo's drawing depends on its batch
 
 
 def _held_out_chamfer(generator: HierarchicalGenerator, root: Path) -> float:
@@ -123,28 +138,31 @@ def test_demo_fit_halves_the_held_out_chamfer_distance(tmp_path, monkeypatch):
     data = tmp_path / "data"
     make_demo_data(data, size=128, count=100, seed=0, progress=False)
     monkeypatch.chdir(tmp_path)
-    main(
-        [
-            "fit",
-            "-c",
-            str(ROOT / "configs/apdrawinggan.yaml"),
-            "-c",
-            str(ROOT / "configs/demo/apdrawinggan.yaml"),
-            "--data.root",
-            str(data / "apdrawing"),
-            "--data.num_workers",
-            "0",
-            "--trainer.max_epochs",
-            "12",
-            "--model.lr_constant_epochs",
-            "9",
-            "--model.lr_decay_epochs",
-            "3",
-            "--trainer.check_val_every_n_epoch",
-            "12",
-            "--trainer.enable_progress_bar",
-            "false",
-        ]
+    assert (
+        main(
+            [
+                "fit",
+                "-c",
+                str(ROOT / "configs/apdrawinggan.yaml"),
+                "-c",
+                str(ROOT / "configs/demo/apdrawinggan.yaml"),
+                "--data.root",
+                str(data / "apdrawing"),
+                "--data.num_workers",
+                "0",
+                "--trainer.max_epochs",
+                "12",
+                "--model.lr_constant_epochs",
+                "9",
+                "--model.lr_decay_epochs",
+                "3",
+                "--trainer.check_val_every_n_epoch",
+                "12",
+                "--trainer.enable_progress_bar",
+                "false",
+            ]
+        )
+        == 0
     )
     checkpoint = torch.load(tmp_path / "demo_output/checkpoints/last.ckpt", map_location="cpu", weights_only=True)
 

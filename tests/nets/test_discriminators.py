@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from apd_lightning.nets import APDrawingDiscriminators, PatchDiscriminator
+from tests.builders import assert_every_parameter_gets_a_finite_gradient
 
 
 def test_patch_discriminator_map_sizes_and_too_small_inputs():
@@ -16,3 +17,9 @@ def test_patch_discriminator_map_sizes_and_too_small_inputs():
         d(torch.zeros(1, 4, 16, 16))
     with pytest.raises(ValueError, match="lower local_num_layers"):
         APDrawingDiscriminators(64, base_channels=4, local_num_layers=3)
+
+
+@pytest.mark.parametrize("norm_layer", ["batch", "instance"])
+def test_every_parameter_gets_a_finite_gradient(norm_layer):
+    net = PatchDiscriminator(4, base_channels=4, norm_layer=norm_layer)
+    assert_every_parameter_gets_a_finite_gradient(net, lambda d: d(torch.rand(2, 4, 64, 64)))

@@ -9,6 +9,7 @@ from apd_lightning.nets import (
     HED,
     hed_state_dict_from_sniklaus,
 )
+from tests.builders import assert_every_parameter_gets_a_finite_gradient
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -62,3 +63,7 @@ def test_hed_feeds_mean_free_bgr_on_the_255_scale():
     red[:, 0] = 1.0  # RGB input in [0, 1]
     hed(red)
     assert torch.allclose(seen[0][0, :, 0, 0], torch.tensor([-104.00698793, -116.66876762, 255 - 122.67891434]))
+
+
+def test_every_parameter_gets_a_finite_gradient():
+    assert_every_parameter_gets_a_finite_gradient(HED(base_channels=2), lambda net: net(torch.rand(2, 3, 32, 32)))

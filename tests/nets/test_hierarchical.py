@@ -3,8 +3,16 @@
 import pytest
 import torch
 
-from apd_lightning.nets import HierarchicalGenerator, PatchDiscriminator, UNetGenerator
+from apd_lightning.nets import (
+    APDrawingDiscriminators,
+    FusionNet,
+    HierarchicalGenerator,
+    PatchDiscriminator,
+    RegionLayout,
+    UNetGenerator,
+)
 from apd_lightning.ops.face_parts import FacePart
+from tests.builders import assert_every_parameter_gets_a_finite_gradient
 
 
 def _landmarks(size: int, batch: int = 2) -> torch.Tensor:
@@ -48,3 +56,18 @@ def test_generator_rejects_bad_sizes():
         gen(torch.zeros(1, 3, 128, 128), _landmarks(128, 1), _mask(128, 1))
     with pytest.raises(ValueError, match="divisible"):
         UNetGenerator(num_downs=3)(torch.zeros(1, 3, 20, 20))
+
+
+def test_every_parameter_gets_a_finite_gradient():
+    photo, landmarks, mask = torch.rand(2, 3, 64, 64) * 2 - 1, _landmarks(64), _mask(64)
+    generator = HierarchicalGenerator(64, global_channels=4, part_channels=4, fusion_channels=4)
+    assert_every_parameter_gets_a_finite_gradient(generator, lambda g: g(photo, landmarks, mask).drawing)
+    assert_every_parameter_gets_a_finite_gradient(FusionNet(4), lambda f: f(torch.rand(2, 2, 32, 32)))
+    discriminators = APDrawingDiscriminators(64, base_channels=4, local_num_layers=2)
+    layout = RegionLayout.from_batch(landmarks, mask)
+    drawing = torch.rand(2, 1, 64, 64) * 2 - 1
+
+    def judge(d):
+        return d(photo, drawing, layout.regions(photo), layout.regions(drawing))
+
+    assert_every_parameter_gets_a_finite_gradient(discriminators, judge)

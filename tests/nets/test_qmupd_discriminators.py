@@ -10,6 +10,7 @@ from apd_lightning.nets import (
     StyleDiscriminator,
     masked_region,
 )
+from tests.builders import assert_every_parameter_gets_a_finite_gradient
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -42,3 +43,13 @@ def test_masked_region_known_values():
     assert torch.allclose(out, torch.tensor([[[[-1.0, 1.0]], [[1.0, 0.0]]]]))  # inside kept, outside white
     half = masked_region(torch.tensor([[[[-1.0]]]]), torch.tensor([[[[0.5]]]]))
     assert half[0, 0].item() == pytest.approx(0.0)  # soft mask: halfway to white
+
+
+@pytest.mark.parametrize("head", ["conv", "pool"])
+def test_every_parameter_gets_a_finite_gradient(head):
+    drawing, masks, photo = torch.rand(2, 1, 64, 64) * 2 - 1, torch.rand(2, 3, 64, 64), torch.rand(2, 3, 64, 64)
+    style_d = StyleDiscriminator(64, base_channels=4, class_head=head)
+    assert_every_parameter_gets_a_finite_gradient(style_d, lambda d: d(drawing))
+    all_d = QMUPDDiscriminators(64, base_channels=4, class_head=head)
+    both = lambda d: (d.judge_drawing(drawing, masks), d.judge_photo(photo))  # noqa: E731
+    assert_every_parameter_gets_a_finite_gradient(all_d, both)

@@ -7,6 +7,7 @@ import torch
 
 from apd_lightning.nets.quality import QualityNet
 from apd_lightning.weights import MissingWeightsError
+from tests.builders import assert_every_parameter_gets_a_finite_gradient
 
 
 def test_small_net_shapes_and_gradients():
@@ -62,3 +63,13 @@ def test_inception_backbone_scores_drawings_of_any_size():
     with torch.no_grad():
         scores = QualityNet().eval()(torch.rand(2, 1, 64, 64) * 2 - 1)  # resized to 299 inside
     assert scores.shape == (2,) and torch.isfinite(scores).all()
+
+
+def test_every_parameter_gets_a_finite_gradient():
+    net = QualityNet("small", width=4)
+    assert_every_parameter_gets_a_finite_gradient(net, lambda n: n(torch.rand(2, 1, 48, 48) * 2 - 1))
+
+
+@pytest.mark.slow
+def test_every_parameter_of_the_inception_backbone_gets_a_finite_gradient():
+    assert_every_parameter_gets_a_finite_gradient(QualityNet(), lambda n: n(torch.rand(2, 1, 64, 64) * 2 - 1))

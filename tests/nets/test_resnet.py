@@ -14,7 +14,7 @@ from apd_lightning.nets import (
     StyleDiscriminator,
     StyleGenerator,
 )
-from tests.builders import ROOT
+from tests.builders import ROOT, assert_every_parameter_gets_a_finite_gradient
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -79,3 +79,12 @@ def test_official_state_dict_names_and_shapes_load_strictly(key, make):
     with torch.device("meta"):
         net = make()
     net.load_state_dict(_meta_state(OFFICIAL_KEYS[key]), strict=True, assign=True)
+
+
+@pytest.mark.parametrize("norm_layer", ["instance", "batch"])
+def test_every_parameter_gets_a_finite_gradient(norm_layer):
+    photo, style = torch.rand(2, 3, 32, 32) * 2 - 1, torch.eye(3)[:2]
+    g = StyleGenerator(base_channels=4, num_blocks=2, norm_layer=norm_layer)
+    assert_every_parameter_gets_a_finite_gradient(g, lambda net: net(photo, style))
+    f = ResnetGenerator(base_channels=4, num_blocks=2, norm_layer=norm_layer)
+    assert_every_parameter_gets_a_finite_gradient(f, lambda net: net(torch.rand(2, 1, 32, 32) * 2 - 1))
