@@ -82,6 +82,22 @@ def _tensors(output) -> list[Tensor]:
     return []
 
 
+def assert_finite_gradients(named_parameters, nonzero_biases: bool = False) -> None:
+    """Every parameter has a finite gradient, every weight (and bias, if asked) a non-zero one."""
+    for name, parameter in named_parameters:
+        assert parameter.grad is not None, f"{name} got no gradient"
+        assert torch.isfinite(parameter.grad).all(), f"{name} got a non-finite gradient"
+        if nonzero_biases or not name.endswith("bias"):
+            assert parameter.grad.abs().sum() > 0, f"{name} got a zero gradient"
+
+
+def assert_total_is_the_sum(losses: dict[str, Tensor], names: set[str], total: str) -> None:
+    """The loss dict has exactly ``names`` and ``total``, and ``total`` is the sum of the others."""
+    assert set(losses) == {*names, total}
+    expected = sum(value.item() for key, value in losses.items() if key != total)
+    assert abs(losses[total].item() - expected) <= 1e-5 * max(1.0, abs(expected))
+
+
 def assert_every_parameter_gets_a_finite_gradient(net: nn.Module, forward, *inputs) -> None:
     """Back-propagate the mean square of every tensor ``forward(net, *inputs)`` returns (in training mode): each
     parameter must receive a finite gradient, and every weight a non-zero one (a part that does not reach the
@@ -92,11 +108,7 @@ def assert_every_parameter_gets_a_finite_gradient(net: nn.Module, forward, *inpu
     outputs = _tensors(forward(net, *inputs))
     assert outputs, "the forward returned no tensor"
     sum(out.float().square().mean() for out in outputs).backward()
-    for name, parameter in net.named_parameters():
-        assert parameter.grad is not None, f"{name} got no gradient"
-        assert torch.isfinite(parameter.grad).all(), f"{name} got a non-finite gradient"
-        if not name.endswith("bias"):
-            assert parameter.grad.abs().sum() > 0, f"{name} got a zero gradient"
+    assert_finite_gradients(net.named_parameters())
 
 
 # ---- stand-ins for the metric networks (no weights on disk, CPU, milliseconds) ----------------------------
@@ -138,6 +150,26 @@ def tiny_quality_net(seed: int = 0):
 
     torch.manual_seed(seed)
     return freeze(QualityNet("small", width=4))
+
+
+def sniklaus_hed_shapes(prefix: str) -> dict[str, list[int]]:
+    """sniklaus/pytorch-hed's network-bsds500.pytorch names (``net`` or the older ``module`` prefix) and shapes in
+    the file's order: VGG16 stages, 5 score convs, combine. Written out independently of ``nets/hed.py``."""
+    convs = {
+        "One": [(0, 3, 64), (2, 64, 64)],
+        "Two": [(1, 64, 128), (3, 128, 128)],
+        "Thr": [(1, 128, 256), (3, 256, 256), (5, 256, 256)],
+        "Fou": [(1, 256, 512), (3, 512, 512), (5, 512, 512)],
+        "Fiv": [(1, 512, 512), (3, 512, 512), (5, 512, 512)],
+    }
+    shapes = {}
+    for stage, layers in convs.items():
+        for index, cin, cout in layers:
+            shapes[f"{prefix}Vgg{stage}.{index}.weight"] = [cout, cin, 3, 3]
+            shapes[f"{prefix}Vgg{stage}.{index}.bias"] = [cout]
+    for stage, layers in convs.items():
+        shapes |= {f"{prefix}Score{stage}.weight": [1, layers[-1][2], 1, 1], f"{prefix}Score{stage}.bias": [1]}
+    return shapes | {f"{prefix}Combine.0.weight": [1, 5, 1, 1], f"{prefix}Combine.0.bias": [1]}
 
 
 # ---- datasets in the on-disk layouts ----------------------------------------------------------------------

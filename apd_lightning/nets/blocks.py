@@ -123,6 +123,13 @@ def resolve_layer(layer: str | Layer, kind: Literal["norm", "dropout", "pad"] = 
     return aliases[layer]
 
 
+def conv_layers(norm_layer: str | Layer, pad_layer: str | Layer = "reflect") -> tuple[Layer, Layer, bool]:
+    """``(norm, pad, bias)`` of a conv net: the resolved norm and padding layers, and whether its convolutions
+    carry a bias (see :func:`uses_bias`)."""
+    norm = resolve_layer(norm_layer, "norm")
+    return norm, resolve_layer(pad_layer, "pad"), uses_bias(norm)
+
+
 def resolve_norm(norm: str | Layer) -> Layer:
     """:func:`resolve_layer` for norm layers (``batch``, ``sync_batch``, ``instance``, ``none``)."""
     return resolve_layer(norm, "norm")
@@ -171,8 +178,7 @@ class ResnetBlock(nn.Module):
         dropout_layer: str | type[nn.Module] = "fast",
     ) -> None:
         super().__init__()
-        norm, pad = resolve_layer(norm_layer, "norm"), resolve_layer(pad_layer, "pad")
-        bias = uses_bias(norm)
+        norm, pad, bias = conv_layers(norm_layer, pad_layer)
         layers: list[nn.Module] = [pad(1), nn.Conv2d(channels, channels, 3, bias=bias), norm(channels), nn.ReLU(True)]
         if dropout > 0:
             layers.append(resolve_layer(dropout_layer, "dropout")(dropout))

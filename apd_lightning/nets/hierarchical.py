@@ -18,7 +18,7 @@ from ..ops.face_parts import (
     part_boxes,
     region_image,
 )
-from .blocks import ResnetBlock, init_weights, resolve_layer, uses_bias
+from .blocks import ResnetBlock, conv_layers, init_weights
 from .discriminators import PatchDiscriminator
 from .unet import UNetGenerator
 
@@ -48,13 +48,8 @@ class FusionNet(nn.Module):
         dropout_layer: str | type[nn.Module] = "fast",
     ) -> None:
         super().__init__()
-        norm, pad = resolve_layer(norm_layer, "norm"), resolve_layer(pad_layer, "pad")
-        layers: list[nn.Module] = [
-            pad(3),
-            nn.Conv2d(2, channels, 7, bias=uses_bias(norm)),
-            norm(channels),
-            nn.ReLU(True),
-        ]
+        norm, pad, bias = conv_layers(norm_layer, pad_layer)
+        layers: list[nn.Module] = [pad(3), nn.Conv2d(2, channels, 7, bias=bias), norm(channels), nn.ReLU(True)]
         rate = 0.5 if dropout else 0.0
         layers += [ResnetBlock(channels, norm, rate, pad, dropout_layer) for _ in range(num_blocks)]
         layers += [pad(3), nn.Conv2d(channels, 1, 7), nn.Tanh()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .blocks import ResnetBlock, init_weights, resolve_layer, uses_bias
+from .blocks import ResnetBlock, conv_layers, init_weights
 
 
 def _encoder(in_channels: int, base_channels: int, norm, pad, bias: bool) -> list[nn.Module]:
@@ -74,8 +74,7 @@ class ResnetGenerator(nn.Module):
         pad_layer: str | type[nn.Module] = "reflect",
     ) -> None:
         super().__init__()
-        norm, pad = resolve_layer(norm_layer, "norm"), resolve_layer(pad_layer, "pad")
-        bias = uses_bias(norm)
+        norm, pad, bias = conv_layers(norm_layer, pad_layer)
         self.in_channels = in_channels
         blocks = [ResnetBlock(base_channels * 4, norm, pad_layer=pad) for _ in range(num_blocks)]
         self.model = nn.Sequential(
@@ -127,8 +126,7 @@ class StyleGenerator(nn.Module):
         pad_layer: str | type[nn.Module] = "reflect",
     ) -> None:
         super().__init__()
-        norm, pad = resolve_layer(norm_layer, "norm"), resolve_layer(pad_layer, "pad")
-        bias = uses_bias(norm)
+        norm, pad, bias = conv_layers(norm_layer, pad_layer)
         self.in_channels = in_channels
         self.style_dim = style_dim
         width = base_channels * 4

@@ -9,35 +9,14 @@ from apd_lightning.nets import (
     HED,
     hed_state_dict_from_sniklaus,
 )
-from tests.builders import assert_every_parameter_gets_a_finite_gradient
+from tests.builders import assert_every_parameter_gets_a_finite_gradient, sniklaus_hed_shapes
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def _sniklaus_names(prefix: str) -> dict[str, list[int]]:
-    """Key names and shapes of sniklaus/pytorch-hed's network-bsds500 (written out independently of hed.py)."""
-    convs = {
-        "One": [(0, 3, 64), (2, 64, 64)],
-        "Two": [(1, 64, 128), (3, 128, 128)],
-        "Thr": [(1, 128, 256), (3, 256, 256), (5, 256, 256)],
-        "Fou": [(1, 256, 512), (3, 512, 512), (5, 512, 512)],
-        "Fiv": [(1, 512, 512), (3, 512, 512), (5, 512, 512)],
-    }
-    names = {}
-    for stage, layers in convs.items():
-        for index, cin, cout in layers:
-            names[f"{prefix}Vgg{stage}.{index}.weight"] = [cout, cin, 3, 3]
-            names[f"{prefix}Vgg{stage}.{index}.bias"] = [cout]
-        names[f"{prefix}Score{stage}.weight"] = [1, layers[-1][2], 1, 1]
-        names[f"{prefix}Score{stage}.bias"] = [1]
-    names[f"{prefix}Combine.0.weight"] = [1, 5, 1, 1]
-    names[f"{prefix}Combine.0.bias"] = [1]
-    return names
-
-
 @pytest.mark.parametrize("prefix", ["net", "module"])
 def test_hed_loads_sniklaus_key_names(prefix):
-    state = {k: torch.full(v, float(i)) for i, (k, v) in enumerate(_sniklaus_names(prefix).items())}
+    state = {k: torch.full(v, float(i)) for i, (k, v) in enumerate(sniklaus_hed_shapes(prefix).items())}
     hed = HED()
     hed.load_state_dict(hed_state_dict_from_sniklaus(state), strict=True)
     assert torch.equal(hed.stages[2][5].bias, state[f"{prefix}VggThr.5.bias"])
