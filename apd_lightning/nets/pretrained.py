@@ -72,12 +72,6 @@ def load_hed(path: str | os.PathLike | None = None) -> Frozen:
 
 
 # ---- LPIPS -----------------------------------------------------------------------------------------------------
-def _lpips_network(lpips_path: str | None = None) -> nn.Module:
-    """torchmetrics' LPIPS v0.1 network (AlexNet, ``net-lin``): linear layers from ``lpips_path`` (``None``: the
-    file shipped with torchmetrics), a randomly initialised AlexNet."""
-    return _NoTrainLpips(pretrained=True, net="alex", pnet_rand=True, model_path=lpips_path)
-
-
 def lpips_linear_shapes() -> dict[str, torch.Size]:
     """Names and shapes of LPIPS v0.1's AlexNet linear layers (``lin<k>.model.1.weight``, the official names)."""
     with torch.device("meta"):
@@ -88,15 +82,16 @@ def lpips_linear_shapes() -> dict[str, torch.Size]:
 def _load_alexnet(net: nn.Module, alexnet: str | os.PathLike | Mapping[str, Tensor] | None) -> None:
     """Fill LPIPS's AlexNet slices from a torchvision AlexNet state dict: ``slice2.3.weight`` is torchvision's
     ``features.3.weight``; the classifier is not needed."""
-    state = alexnet if isinstance(alexnet, Mapping) else load_state_dict(resolve_weights("alexnet", alexnet))
+    if isinstance(alexnet, Mapping):
+        state, source = alexnet, "the given state dict"
+    else:
+        path = resolve_weights("alexnet", alexnet)
+        state, source = load_state_dict(path), str(path)
     backbone = {}
     for name, _ in net.net.named_parameters():
         key = "features." + name.split(".", 1)[1]
         if key not in state:
-            raise ValueError(
-                f"{alexnet if not isinstance(alexnet, Mapping) else 'the state dict'} is not a "
-                f"torchvision AlexNet state dict: '{key}' is missing"
-            )
+            raise ValueError(f"{source} is not a torchvision AlexNet state dict: '{key}' is missing")
         backbone[name] = state[key]
     net.net.load_state_dict(backbone)
 
@@ -128,7 +123,8 @@ def build_lpips(
     if lin_weights is not None:
         if problems := state_dict_problems(lpips_linear_shapes(), load_state_dict(lin_weights)):
             raise ValueError(f"{lin_weights} is not an LPIPS v0.1 AlexNet linear-layer file:\n" + "\n".join(problems))
-    net = _lpips_network(lin_weights)
+    # torchmetrics' network: linear layers from lin_weights (None: its own copy), AlexNet random until loaded
+    net = _NoTrainLpips(pretrained=True, net="alex", pnet_rand=True, model_path=lin_weights)
     if not random_init:
         _load_alexnet(net, alexnet)
     return freeze(net)

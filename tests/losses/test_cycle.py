@@ -16,7 +16,6 @@ from apd_lightning.nets import HED, build_lpips
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-# ---- cycle ------------------------------------------------------------------------------------------------
 def _lpips():
     torch.manual_seed(0)
     return build_lpips(random_init=True)

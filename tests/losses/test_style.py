@@ -13,7 +13,6 @@ from apd_lightning.losses import (
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-# ---- style classification ---------------------------------------------------------------------------------
 def test_style_loss_soft_matches_formula_and_hard_uses_argmax():
     torch.manual_seed(0)
     logits, style = torch.randn(4, 3), torch.softmax(torch.randn(4, 3), dim=1)

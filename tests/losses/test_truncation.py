@@ -13,7 +13,6 @@ from apd_lightning.losses import (
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-# ---- truncation -------------------------------------------------------------------------------------------
 def test_truncation_has_64_levels_from_minus_one_to_0976():
     levels = truncate(torch.linspace(-1, 1, 100_001)).unique()
     assert len(levels) == 64

@@ -10,7 +10,6 @@ from apd_lightning.models.image_pool import ImagePool
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-# ---- image pool -------------------------------------------------------------------------------------------
 def test_pool_fills_then_mixes_history_keeping_tuples_together():
     import random
 
