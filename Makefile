@@ -9,7 +9,7 @@ DEMO := demo_output
 DEMO_CONFIG := -c configs/apdrawinggan.yaml -c configs/demo/apdrawinggan.yaml
 QMUPD_CONFIG := -c configs/qmupd.yaml -c configs/demo/qmupd.yaml
 
-.PHONY: install demo demo-data demo-apdrawinggan demo-qmupd test test-fast lint bench bench-quick clean
+.PHONY: install demo demo-data demo-apdrawinggan demo-qmupd demo-draw serve test test-fast lint bench bench-quick bench-reference clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,18 @@ $(PY):
 
 install: $(PY)
 
-# make demo: demo data, then APDrawingGAN (~4 min on 2 cores) and QMUPD (~3 min), each drawing held-out photos
-demo: demo-apdrawinggan demo-qmupd
+# make demo: demo data, then APDrawingGAN (~4 min on 2 cores) and QMUPD (~3 min), each drawing held-out photos,
+# then `draw` on one full-size photo that is not from the demo set
+demo: demo-apdrawinggan demo-qmupd demo-draw
 	@echo "APDrawingGAN: $(DEMO)/drawings/ and $(DEMO)/sheet.png; QMUPD (3 styles + a mix): $(DEMO)/qmupd/drawings/ and $(DEMO)/qmupd/sheet.png"
+	@echo "draw on a full-size photo: $(DEMO)/photo.jpg -> $(DEMO)/drawn/photo.png and $(DEMO)/drawn/qmupd/photo_style*.png"
+
+# a 1800x1200 procedural portrait (another seed, size and aspect than the demo set), drawn in its own frame
+demo-draw: $(PY)
+	$(PY) -m apd_lightning.draw.sample $(DEMO)/photo.jpg
+	$(PY) -m apd_lightning draw $(DEMO)/photo.jpg --ckpt $(DEMO)/checkpoints/last.ckpt --out $(DEMO)/drawn --overwrite
+	$(PY) -m apd_lightning draw $(DEMO)/photo.jpg --ckpt $(DEMO)/qmupd/checkpoints/last.ckpt --out $(DEMO)/drawn/qmupd \
+		--overwrite
 
 demo-data: $(PY)
 	$(PY) -m apd_lightning make-demo-data $(DEMO)/data --size 128 --count 240 --seed 0
@@ -41,6 +50,14 @@ demo-qmupd: demo-data
 		--out $(DEMO)/qmupd/sheet.png --columns 1
 	@echo "drawings: $(DEMO)/qmupd/drawings/   sheet: $(DEMO)/qmupd/sheet.png"
 
+# make serve: the page at http://127.0.0.1:8000/ drawing with the models `make demo` trained
+DEMO_CKPTS := $(DEMO)/checkpoints/last.ckpt $(DEMO)/qmupd/checkpoints/last.ckpt
+PORT ?= 8000
+
+serve: $(PY)
+	@for ckpt in $(DEMO_CKPTS); do test -f $$ckpt || { echo "missing $$ckpt: run 'make demo' first"; exit 1; }; done
+	$(PY) -m apd_lightning serve $(addprefix --ckpt ,$(DEMO_CKPTS)) --port $(PORT) --demo
+
 test: $(PY)
 	$(PY) -m pytest -q --durations=15
 
@@ -58,6 +75,11 @@ bench: $(PY)
 
 bench-quick: $(PY)
 	$(PY) benchmarks/run.py --quick --json benchmarks/results-quick.jsonl
+
+# Side by side with the authors' code: make bench-reference APDRAWINGGAN_REPO=../APDrawingGAN QMUPD_REPO=../QMUPD
+bench-reference: $(PY)
+	$(PY) benchmarks/reference.py --apdrawinggan-repo "$(APDRAWINGGAN_REPO)" --qmupd-repo "$(QMUPD_REPO)" \
+		--json benchmarks/results-reference.jsonl
 
 clean:
 	rm -rf $(DEMO) runs outputs lightning_logs .pytest_cache

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import cpu_share
 import torch
 import yaml
 
@@ -25,6 +26,38 @@ REPO = Path(__file__).resolve().parent.parent
 class Timing(NamedTuple):
     wall: float
     cpu: float
+    other: float | None = None  # share of the machine other processes used meanwhile (see cpu_share.py)
+
+
+class CleanPolicy(NamedTuple):
+    """Discard a timed call during which others used more than ``threshold`` of the CPU, and repeat it, at most
+    ``max_discards`` times per row (after that, unclean calls are kept and the row says so)."""
+
+    threshold: float = 0.05
+    max_discards: int = 0
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> CleanPolicy:
+        return cls(spec.get("clean_threshold", 0.05), spec.get("max_discards", 0))
+
+    def is_clean(self, timing: Timing) -> bool:
+        return timing.other is None or timing.other <= self.threshold
+
+
+class CleanTimes(list):
+    """The kept timings of a row plus how many unclean calls were discarded and repeated."""
+
+    def __init__(self, policy: CleanPolicy) -> None:
+        super().__init__()
+        self.policy = policy
+        self.discarded = 0
+
+    def offer(self, timing: Timing) -> None:
+        """Keep ``timing``, or discard it if unclean and the row's discard budget allows."""
+        if not self.policy.is_clean(timing) and self.discarded < self.policy.max_discards:
+            self.discarded += 1
+        else:
+            self.append(timing)
 
 
 CONFIGS = REPO / "configs"
@@ -36,16 +69,19 @@ def synchronize(device: torch.device | str) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_calls(fn: Callable[[], Any], repeats: int, warmup: int = 1, device: str = "cpu") -> list[Timing]:
-    """Run ``fn`` ``warmup`` times untimed, then ``repeats`` times; return each timed call's seconds."""
+def time_calls(
+    fn: Callable[[], Any], repeats: int, warmup: int = 1, device: str = "cpu", policy: CleanPolicy | None = None
+) -> CleanTimes:
+    """Run ``fn`` ``warmup`` times untimed, then until ``repeats`` calls are kept (unclean calls are discarded and
+    repeated as ``policy`` allows); return the kept calls' timings."""
     for _ in range(warmup):
         fn()
     synchronize(device)
-    times = []
-    for _ in range(repeats):
+    times = CleanTimes(policy or CleanPolicy())
+    while len(times) < repeats:
         with Stopwatch(device) as watch:
             fn()
-        times.append(watch.timing)
+        times.offer(watch.timing)
     return times
 
 
@@ -62,12 +98,14 @@ class Stopwatch:
 
     def __enter__(self) -> Stopwatch:
         synchronize(self.device)
+        self.machine = cpu_share.snapshot()
         self.start = Timing(time.perf_counter(), time.process_time())
         return self
 
     def __exit__(self, *exc) -> None:
         synchronize(self.device)
-        self.timing = Timing(time.perf_counter() - self.start.wall, time.process_time() - self.start.cpu)
+        wall, cpu = time.perf_counter() - self.start.wall, time.process_time() - self.start.cpu
+        self.timing = Timing(wall, cpu, cpu_share.other_share(self.machine, cpu_share.snapshot()))
 
 
 def peak_rss_mb() -> float:
@@ -77,15 +115,24 @@ def peak_rss_mb() -> float:
 
 
 def summary(times: list[Timing]) -> dict[str, Any]:
-    """The timing fields of a row: median wall time (the figure to quote), spread, CPU time, repeats."""
+    """The timing fields of a row: median wall time (the figure to quote), spread, CPU time, repeats, and how
+    clean the kept calls were (``other_cpu_share``: the largest share others used during a kept call;
+    ``unclean_kept``: kept calls above the threshold once the discard budget ran out; ``discarded``)."""
     wall = [t.wall for t in times]
-    return {
+    row = {
         "median_s": round(statistics.median(wall), 6),
         "min_s": round(min(wall), 6),
         "max_s": round(max(wall), 6),
         "median_cpu_s": round(statistics.median(t.cpu for t in times), 6),
         "repeats": len(times),
     }
+    others = [t.other for t in times if t.other is not None]
+    if others:
+        row["other_cpu_share"] = max(others)
+    if isinstance(times, CleanTimes):
+        row["discarded"] = times.discarded
+        row["unclean_kept"] = sum(not times.policy.is_clean(t) for t in times)
+    return row
 
 
 def environment(device: str) -> dict[str, Any]:
@@ -98,6 +145,14 @@ def environment(device: str) -> dict[str, Any]:
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
         "load_avg_1min": round(os.getloadavg()[0], 2),
     }
+
+
+def bf16_is_native(device: str = "cpu") -> bool:
+    """Whether bfloat16 convolutions have fast kernels here (GPUs; CPUs with AVX512-BF16 or AMX). Elsewhere
+    oneDNN has none and torch falls back to generic kernels many times slower than float32."""
+    if torch.device(device).type == "cuda":
+        return True
+    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 # ---- models and data from the configs ---------------------------------------------------------------------
@@ -148,11 +203,13 @@ def build_datamodule(config: str, root: Path, size: int, **overrides: Any):
 
 
 def demo_roots(directory: Path, size: int = 512, count: int = 8) -> tuple[Path, Path]:
-    """Write (once) the procedural demo data under ``directory``; return its (paired, unpaired) roots."""
+    """Write (once) the procedural demo data under ``directory/demo_<size>_<count>``; return its (paired,
+    unpaired) roots."""
     from apd_lightning.data.demo import make_demo_data
 
-    marker = directory / f".complete_{size}_{count}"
+    root = directory / f"demo_{size}_{count}"
+    marker = root / ".complete"
     if not marker.exists():
-        make_demo_data(directory, size=size, count=count, progress=False)
+        make_demo_data(root, size=size, count=count, progress=False)
         marker.touch()
-    return directory / "apdrawing", directory / "unpaired"
+    return root / "apdrawing", root / "unpaired"

@@ -4,7 +4,9 @@
 
 Rows: ``dt_forward`` / ``dt_forward_backward`` (``impl`` ours | kornia), ``apdrawinggan_train_iter`` and
 ``qmupd_train_iter`` (``precision`` 32 | bf16-mixed, with ``peak_rss_mb``), ``apdrawinggan_predict`` and
-``qmupd_predict`` (seconds per photo), ``paired_sample_load`` and ``unpaired_sample_load``. Models use the
+``qmupd_predict`` (seconds per photo), ``paired_sample_load`` and ``unpaired_sample_load``, ``draw_photo`` (a
+12-megapixel JPEG end to end through ``Drawer``, per stage; ``model`` apdrawinggan | qmupd, ``backend``
+torch-32 | torch-bf16-mixed | onnx). Models use the
 paper widths of ``configs/<model>.yaml`` at 512² (and 256² without ``--quick``), batch 1. Every row runs in a
 fresh process (peak RSS per row); ``median_s`` is the median of the timed repeats after a warm-up. A row that
 cannot run here says why: ``{"name": ..., "skipped": reason}`` (or ``"error"`` if it crashed).
@@ -32,6 +34,7 @@ NAMES = (
     "qmupd_predict",
     "paired_sample_load",
     "unpaired_sample_load",
+    "draw_photo",
 )
 # Timed repeats (quick, full). Kornia's forward+backward takes seconds at 512², so it gets fewer.
 REPEATS = {
@@ -41,6 +44,7 @@ REPEATS = {
     "train_iter": (3, 5),
     "predict": (3, 10),
     "sample_load": (8, 32),
+    "draw_photo": (3, 5),
 }
 
 
@@ -50,6 +54,13 @@ def plan(names: list[str], quick: bool) -> list[dict[str, Any]]:
     pick = 0 if quick else 1
     specs = []
     for name in names:
+        if name == "draw_photo":  # the models' own size (512); the photo is 12 megapixels
+            specs += [
+                {"name": name, "model": model, "backend": backend, "repeats": REPEATS[name][pick]}
+                for model in ("apdrawinggan", "qmupd")
+                for backend in ("torch-32", "torch-bf16-mixed", "onnx")
+            ]
+            continue
         for size in sizes:
             if name.startswith("dt_"):
                 for impl in ("kornia", "ours"):
@@ -96,7 +107,11 @@ def run_child(spec: dict[str, Any], device: str, threads: int, data_dir: Path) -
 
     fields = {key: value for key, value in spec.items() if key != "repeats"}
     try:
-        if spec["name"].startswith("dt_"):
+        if spec["name"] == "draw_photo":
+            import draw_case
+
+            measured = draw_case.draw_photo_case(spec, spec["repeats"], device, data_dir)
+        elif spec["name"].startswith("dt_"):
             measured = cases.dt_case(spec, spec["repeats"], device)
         elif spec["name"].endswith("_train_iter"):
             measured = cases.train_iter_case(spec, spec["repeats"], device, data_dir)
@@ -109,11 +124,15 @@ def run_child(spec: dict[str, Any], device: str, threads: int, data_dir: Path) -
     return {**fields, **measured, **environment(device), "malloc": malloc, "peak_rss_mb": peak_rss_mb()}
 
 
-def run_in_subprocess(spec: dict[str, Any], args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+def run_in_subprocess(
+    spec: dict[str, Any], args: argparse.Namespace, data_dir: Path, script: str = __file__, extra: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Run one row in a fresh ``script --child`` process (its own peak RSS); return its JSON row."""
     with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
         command = [
             sys.executable,
-            str(Path(__file__).resolve()),
+            str(Path(script).resolve()),
+            *extra,
             "--child",
             json.dumps(spec),
             "--child-out",
@@ -136,6 +155,18 @@ def run_in_subprocess(spec: dict[str, Any], args: argparse.Namespace, data_dir: 
         return json.loads(text)
 
 
+def add_clean_options(parser: argparse.ArgumentParser) -> None:
+    """``--max-discards`` and ``--clean-threshold``: the discard-and-repeat rule of every timed call."""
+    parser.add_argument(
+        "--max-discards",
+        type=int,
+        default=0,
+        help="per row: how many timed calls, during which other processes used more than --clean-threshold of "
+        "the CPU (/proc/stat), are discarded and repeated (default 0: keep every call, record the share)",
+    )
+    parser.add_argument("--clean-threshold", type=float, default=0.05, help="other processes' CPU share (0.05)")
+
+
 def add_speedups(rows: list[dict[str, Any]]) -> None:
     """Ours rows quote Kornia's median of the same name and size from this run."""
     kornia = {(r["name"], r["size"]): r["median_s"] for r in rows if r.get("impl") == "kornia" and "median_s" in r}
@@ -153,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
     parser.add_argument("--data-dir", type=Path, help="where the demo data is written (default: a temp dir)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per row")
+    add_clean_options(parser)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -179,6 +211,7 @@ def main(argv: list[str] | None = None) -> None:
         rows: list[dict[str, Any]] = []
         try:
             for spec in plan(names, args.quick):
+                spec.update(max_discards=args.max_discards, clean_threshold=args.clean_threshold)
                 rows.append(run_in_subprocess(spec, args, data_dir))
                 add_speedups(rows)
                 line = json.dumps(rows[-1])

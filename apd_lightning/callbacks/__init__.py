@@ -13,3 +13,7 @@ __all__ += ["ValidationMetrics"]
 from .faults import AtomicCheckpointIO, PreemptionCheckpoint, RandomStateCheckpoint  # noqa: E402
 
 __all__ += ["AtomicCheckpointIO", "PreemptionCheckpoint", "RandomStateCheckpoint"]
+
+from .true_drawings import TrueDrawingScores  # noqa: E402
+
+__all__ += ["TrueDrawingScores"]

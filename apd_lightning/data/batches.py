@@ -72,6 +72,8 @@ class UnpairedBatch(Batch):
         photo_masks: ``(B, 3, H, W)`` in [0, 1], the photo's region masks in
             :data:`~apd_lightning.ops.face_parts.REGIONS` order (soft edges); ``None`` in validation.
         drawing_masks: ``(B, 3, H, W)`` the same for the drawing; ``None`` in validation.
+        true_drawing: ``(B, 3, H, W)`` in [-1, 1]: channel ``k`` is the true drawing of the photo in style
+            ``k + 1`` (ground truth for scoring only, never for training); ``None`` when there is none.
     """
 
     photo: Tensor
@@ -82,6 +84,7 @@ class UnpairedBatch(Batch):
     drawing_name: list[str]
     photo_masks: Tensor | None = None
     drawing_masks: Tensor | None = None
+    true_drawing: Tensor | None = None
 
 
 @dataclass

@@ -333,6 +333,17 @@ def _write_csv(path: Path, rows: list[tuple[str, int]]) -> None:
     path.write_text("name,style\n" + "".join(f"{name},{style}\n" for name, style in rows))
 
 
+def _true_drawings(portrait: Portrait, seed: int, index: int, size: int) -> list[np.ndarray]:
+    """The drawings of one portrait's face in styles 0, 1, 2 (same rng state: same face, only the style
+    differs); ``portrait`` is reused for its own style."""
+    return [
+        portrait.drawing
+        if style == portrait.style
+        else render_portrait(np.random.default_rng([seed, index]), size, style).drawing
+        for style in range(len(STYLE_NAMES))
+    ]
+
+
 def make_demo_data(
     out_dir: str | Path,
     size: int = 128,
@@ -362,6 +373,9 @@ def make_demo_data(
         unpaired/train/B_feat/drawing_XXXXX.npy      float32 (3,) soft one-hot style (0.9 / 0.05)
         unpaired/train/styles.csv                    name,style of the B drawings
         unpaired/test/A/demo_XXXXX.png               test photos
+        unpaired/test/B_true/demo_XXXXX_<k>.png      the true drawing of each test photo in style k = 1, 2, 3
+                                                     (``--model.styles`` numbering); for scoring only, never
+                                                     read by training
 
     Args:
         out_dir: output root (created; files of the same name are overwritten).
@@ -414,6 +428,8 @@ def make_demo_data(
         if split == "test":
             _save(p.photo, paired / "test_single" / f"{stem}.png", "RGB")
             _save(p.photo, unpaired / "test" / "A" / f"{stem}.png", "RGB")
+            for k, truth in enumerate(_true_drawings(p, seed, i, size), start=1):
+                _save(truth, unpaired / "test" / "B_true" / f"{stem}_{k}.png", "L")
             continue
         side, name, image, mode = (
             ("A", f"photo_{i:05d}", p.photo, "RGB") if i < n_a else ("B", f"drawing_{i - n_a:05d}", p.drawing, "L")

@@ -238,10 +238,15 @@ def make_synthetic_ratings(
 
 def make_rated_set_main(argv: Sequence[str]) -> int:
     """``make-rated-set SRC_DIR OUT_DIR [--copies N] [--seed S] [--combined]``."""
+    from ..cli import ExamplesHelpFormatter
+
     parser = argparse.ArgumentParser(
         prog="python -m apd_lightning make-rated-set",
         description="Degrade drawings by known amounts into a rated set "
         "(score = 1 - degradation) for the quality regressor.",
+        epilog="example:\n"
+        "  python -m apd_lightning make-rated-set demo_output/data/unpaired/train/B demo_output/rated --copies 4",
+        formatter_class=ExamplesHelpFormatter,
     )
     parser.add_argument("src_dir", help="folder of drawings")
     parser.add_argument("out_dir", help="output folder (degraded PNGs + ratings.csv)")

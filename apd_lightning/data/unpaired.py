@@ -8,6 +8,8 @@ On-disk layout::
     ROOT/train/B_feat/<stem>.npy            3-float style vector of each drawing (soft classifier output), or
     ROOT/train/styles.csv                   ``name,style`` rows (integer style 0..2) for drawings without .npy
     ROOT/test/A/*.png                       photos to draw (``predict``) and to monitor (``validate``)
+    ROOT/test/B_true/<stem>_<k>.png         optional: the true drawing of test photo <stem> in style k = 1..3
+                                            (the demo data has them); validation batches then carry them
 
 Hidden files and folders (``.ipynb_checkpoints``) are ignored; every problem is collected at ``setup`` and
 raised once as a :class:`DatasetError`.
@@ -31,6 +33,7 @@ from .base import SplitDataModule
 from .batches import PhotoBatch, UnpairedBatch
 from .io import DatasetError, image_size, list_images, read_image
 from .transforms import A  # albumentations, imported with its update check switched off
+from .truth import find_true_drawings, read_drawing
 
 NUM_STYLES = 3
 
@@ -224,11 +227,18 @@ def _resize(image: np.ndarray, size: int) -> np.ndarray:
 
 
 class MonitorDataset(Dataset):
-    """Validation samples: photos resized to ``image_size``, each with a fixed drawing (``index % |B|``); no
-    masks (validation only needs the generators)."""
+    """Validation samples: photos resized to ``image_size``, each with a fixed drawing (``index % |B|``) and,
+    when given, its true drawings in the three styles; no masks (validation only needs the generators)."""
 
-    def __init__(self, photos: list[ImageRecord], drawings: list[ImageRecord], image_size: int = 512) -> None:
+    def __init__(
+        self,
+        photos: list[ImageRecord],
+        drawings: list[ImageRecord],
+        image_size: int = 512,
+        true_drawings: dict[str, list[Path]] | None = None,
+    ) -> None:
         self.photos, self.drawings, self.image_size = photos, drawings, image_size
+        self.true_drawings = true_drawings
 
     def __len__(self) -> int:
         return len(self.photos)
@@ -236,6 +246,10 @@ class MonitorDataset(Dataset):
     def __getitem__(self, index: int) -> UnpairedBatch:
         photo, drawing = self.photos[index], self.drawings[index % len(self.drawings)]
         style = torch.tensor(drawing.style, dtype=torch.float32)
+        truth = None
+        if self.true_drawings is not None:
+            paths = self.true_drawings[photo.name]
+            truth = torch.cat([read_drawing(p, self.image_size) for p in paths])
         return UnpairedBatch(
             photo=_to_tensor(_resize(read_image(photo.path, "RGB"), self.image_size)),
             drawing=_to_tensor(_resize(read_image(drawing.path, "L"), self.image_size)),
@@ -243,6 +257,7 @@ class MonitorDataset(Dataset):
             style_label=style.argmax(),
             name=photo.name,
             drawing_name=drawing.name,
+            true_drawing=truth,
         )
 
 
@@ -283,6 +298,8 @@ class UnpairedDataModule(SplitDataModule):
         flip_prob: horizontal-flip probability of each domain.
         val_size: photos used by ``validate`` (from ``val_dir``), each with a fixed training drawing.
         val_dir: photos for validation; ``None``: ``ROOT/test/A``, or the training photos if that is empty.
+        truth_dir: true drawings ``<photo stem>_<k>.png`` of the validation photos (scoring only); ``None``:
+            ``ROOT/test/B_true`` when the validation photos are ``ROOT/test/A`` and that folder exists.
         predict_dir: photos to draw; ``None``: ``ROOT/test/A``.
         predict_output_dir: where ``predict`` writes ``<stem>_<style>.png``.
         overwrite: allow ``predict`` to replace existing files in ``predict_output_dir``.
@@ -298,6 +315,7 @@ class UnpairedDataModule(SplitDataModule):
         flip_prob: float = 0.5,
         val_size: int = 8,
         val_dir: str | None = None,
+        truth_dir: str | None = None,
         predict_dir: str | None = None,
         predict_output_dir: str = "outputs/qmupd",
         overwrite: bool = False,
@@ -311,11 +329,18 @@ class UnpairedDataModule(SplitDataModule):
         self.predict_output_dir = Path(predict_output_dir)
         self.overwrite = overwrite
 
-    def _monitor_photos(self, photos: list[ImageRecord]) -> list[ImageRecord]:
-        folder = Path(self.hparams.val_dir) if self.hparams.val_dir else self.root / "test" / "A"
-        if self.hparams.val_dir or list_images(folder):
+    def _monitor_dataset(self, photos: list[ImageRecord], drawings: list[ImageRecord]) -> MonitorDataset:
+        hp = self.hparams
+        folder = Path(hp.val_dir) if hp.val_dir else self.root / "test" / "A"
+        truth_dir = hp.truth_dir
+        if hp.val_dir or list_images(folder):
             photos = find_photos(folder)
-        return photos[: self.hparams.val_size]
+            truth_dir = truth_dir or (None if hp.val_dir else self.root / "test" / "B_true")
+        photos = photos[: hp.val_size]
+        truth = None if truth_dir is None else find_true_drawings(truth_dir, [p.name for p in photos])
+        if hp.truth_dir and truth is None:
+            raise DatasetError(hp.truth_dir, ["truth_dir is not a folder"])
+        return MonitorDataset(photos, drawings, self.image_size, truth)
 
     def setup(self, stage: str | None = None) -> None:
         hp = self.hparams
@@ -323,7 +348,7 @@ class UnpairedDataModule(SplitDataModule):
             photos, drawings = find_unpaired(self.root, "train")
             if stage in (None, "fit"):
                 self.datasets["train"] = UnpairedDataset(photos, drawings, self.image_size, hp.load_size, hp.flip_prob)
-            self.datasets["val"] = MonitorDataset(self._monitor_photos(photos), drawings, self.image_size)
+            self.datasets["val"] = self._monitor_dataset(photos, drawings)
         if stage == "predict":
             records = find_photos(Path(hp.predict_dir) if hp.predict_dir else self.root / "test" / "A")
             self.datasets["predict"] = PhotoDataset(records, self.image_size)

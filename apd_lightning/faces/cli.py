@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..cli import ExamplesHelpFormatter
 from .preprocess import REPORT_NAME, FacePreprocessor, exit_status, input_images, summarize, write_report
 
 
@@ -18,6 +19,11 @@ def build_parser() -> argparse.ArgumentParser:
         "and write dataset files: aligned photos, landmarks and person masks (apdrawing layout) "
         "or aligned photos and eye/nose/lip masks (unpaired layout). "
         f"A report goes to OUTPUT/{REPORT_NAME}.",
+        epilog="examples:\n"
+        "  python -m apd_lightning preprocess my_photos/ datasets/mine\n"
+        "  python -m apd_lightning preprocess photos/ datasets/mine --drawings drawings/ --split train\n"
+        "  python -m apd_lightning preprocess photos/ datasets/upd/train --layout unpaired",
+        formatter_class=ExamplesHelpFormatter,
     )
     parser.add_argument("input", type=Path, help="a photo, or a folder of photos (not recursive)")
     parser.add_argument("output", type=Path, help="output root folder")

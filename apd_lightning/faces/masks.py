@@ -1,7 +1,11 @@
 """Masks for the datasets: the person (background) mask of APDrawing and the soft part masks of QMUPD.
 
-* Person mask: a :class:`Segmenter` (MediaPipe selfie segmentation) gives a soft person probability that is
-  stored as 8-bit gray, white = person. It is kept soft; the paired dataset thresholds it at 0.5 (``mask2``).
+* Person mask (:func:`aligned_person_mask`): a :class:`Segmenter` (MediaPipe selfie segmentation, both models,
+  each also on the mirrored image, averaged) gives a soft person probability on the photo *before* the warp, so
+  the white border that the warp adds is never judged; the probability is warped into the aligned frame (0
+  outside the photo) and cleaned: the largest connected person region with its holes filled. Stored as 8-bit
+  gray, white = person, soft edges; the paired dataset thresholds it at 0.5 (``mask2``). The originals ran a
+  portrait segmentation net (Shen et al. 2016) on the aligned photo.
 * Part masks (``A_eyes``, ``A_nose``, ``A_lips``): filled convex hulls of face-mesh landmark groups, dilated
   by ``size / 40`` pixels (13 px at 512) so that they fully cover the features, then Gaussian-blurred with
   sigma = radius / 4 for soft edges. The original used a face-parsing net with an unstated dilation; this
@@ -11,9 +15,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from ..ops.face_parts import REGIONS, FacePart
 from .landmarks import MESH_POINT_COUNT, MISSING_MEDIAPIPE, check_rgb
@@ -123,6 +129,80 @@ def probability_to_mask(probability: np.ndarray) -> np.ndarray:
     return np.clip(np.round(probability * 255.0), 0, 255).astype(np.uint8)
 
 
+def clean_person_mask(probability: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Keep the largest connected person region of a soft mask and fill its holes; soft edges stay.
+
+    Args:
+        probability: ``(H, W)`` person probability in [0, 1].
+        threshold: probability at which a pixel counts as person.
+
+    Returns:
+        ``(H, W)`` float32 in [0, 1]: 1 in filled holes, the input elsewhere in the region and in a thin band
+        around it (kept below ``threshold``), 0 in every other region and its halo. Thresholding it at
+        ``threshold`` gives exactly the filled largest region (8-connected).
+    """
+    probability = np.asarray(probability, dtype=np.float32)
+    if probability.ndim != 2:
+        raise ValueError(f"probability must have shape (H, W), got {probability.shape}")
+    labels, count = ndimage.label(probability >= threshold, structure=np.ones((3, 3), bool))
+    if count == 0:
+        return np.zeros_like(probability)
+    sizes = np.bincount(labels.ravel())[1:]
+    region = ndimage.binary_fill_holes(labels == 1 + int(np.argmax(sizes)))
+    radius = max(1, round(0.01 * max(probability.shape)))
+    near = ndimage.binary_dilation(region, iterations=radius)
+    below = np.nextafter(np.float32(threshold), np.float32(0))
+    outside = np.where(near, np.minimum(probability, below), 0.0)
+    return np.where(region, np.where(probability >= threshold, probability, 1.0), outside).astype(np.float32)
+
+
+def aligned_person_mask(
+    photo: np.ndarray, matrix: np.ndarray, size: int, segmenter: Segmenter, context: float = 1.0
+) -> np.ndarray:
+    """The person mask of an aligned face, segmented on the photo before the warp, then warped and cleaned.
+
+    The segmenter sees the square around the aligned image's footprint in the photo (its bounding box, made
+    square and enlarged ``context`` times; padded by repeating the photo's edge where it leaves the photo):
+    the person fills most of the view, at the segmenter's input resolution whatever the photo's size. The
+    probability of the photo's own pixels is warped into the aligned frame (bilinear; 0 outside the photo,
+    where the aligned photo is white border) and cleaned with :func:`clean_person_mask`.
+
+    Args:
+        photo: ``(H, W, 3)`` uint8 RGB, the photo as given (unaligned).
+        matrix: ``(2, 3)`` photo→aligned similarity, e.g. :attr:`AlignedFace.matrix`.
+        size: side of the aligned square.
+        segmenter: person segmenter.
+        context: side of the segmented square as a multiple of the footprint's bounding box.
+
+    Returns:
+        ``(size, size)`` uint8 in [0, 255], white = person, soft edges.
+    """
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.shape != (2, 3):
+        raise ValueError(f"matrix must have shape (2, 3), got {matrix.shape}")
+    inverse = cv2.invertAffineTransform(matrix)
+    footprint = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64) @ inverse[:, :2].T + inverse[:, 2]
+    side = context * (footprint.max(axis=0) - footprint.min(axis=0)).max() + 4  # + 2 px for the interpolation
+    x0, y0 = np.floor(footprint.mean(axis=0) - side / 2).astype(int)
+    side = int(np.ceil(side))
+    height, width = photo.shape[:2]
+    pad = [max(0, -y0), max(0, y0 + side - height), max(0, -x0), max(0, x0 + side - width)]
+    crop = photo[max(0, y0) : y0 + side, max(0, x0) : x0 + side]
+    square = cv2.copyMakeBorder(np.ascontiguousarray(crop), *pad, borderType=cv2.BORDER_REPLICATE)
+    probability = segmenter.segment(square)[pad[0] : pad[0] + crop.shape[0], pad[2] : pad[2] + crop.shape[1]]
+    shifted = matrix.copy()
+    shifted[:, 2] += matrix[:, :2] @ np.array([max(0, x0), max(0, y0)], dtype=np.float64)
+    warped = cv2.warpAffine(
+        np.ascontiguousarray(probability, dtype=np.float32),
+        shifted,
+        (size, size),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0.0,
+    )
+    return probability_to_mask(clean_person_mask(warped))
+
+
 class Segmenter(ABC):
     """Person / background segmentation of an RGB image. Use as a context manager, or call :meth:`close`."""
 
@@ -138,8 +218,9 @@ class Segmenter(ABC):
         """
 
     def person_mask(self, image_rgb: np.ndarray) -> np.ndarray:
-        """The dataset's mask file content: ``(H, W)`` uint8 in [0, 255], white = person (soft)."""
-        return probability_to_mask(self.segment(image_rgb))
+        """``(H, W)`` uint8 in [0, 255], white = person (soft), segmented on ``image_rgb`` as given and cleaned
+        (:func:`clean_person_mask`). For an aligned face prefer :func:`aligned_person_mask` on the photo."""
+        return probability_to_mask(clean_person_mask(self.segment(image_rgb)))
 
     def close(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Release the model (no-op by default)."""
@@ -152,28 +233,40 @@ class Segmenter(ABC):
 
 
 class MediaPipeSegmenter(Segmenter):
-    """MediaPipe selfie segmentation (legacy ``mp.solutions`` API, model bundled, CPU, offline).
+    """MediaPipe selfie segmentation (legacy ``mp.solutions`` API, models bundled, CPU, offline), averaged over
+    its models and the mirrored image.
 
     Args:
-        model_selection: 0 = the general 256×256 model (default; suits the square aligned portraits),
-            1 = the faster landscape 144×256 model.
+        model_selection: one model or several, averaged: 0 = the general 256×256 model, 1 = the landscape
+            144×256 model. Default both (on real aligned portraits the average agrees better with the
+            APDrawing masks than either model alone).
+        mirror: also segment the mirrored image and average (default true).
     """
 
-    def __init__(self, model_selection: int = 0) -> None:
+    def __init__(self, model_selection: int | Sequence[int] = (0, 1), mirror: bool = True) -> None:
         try:
             from mediapipe.python.solutions import selfie_segmentation
         except ImportError as error:  # pragma: no cover - depends on the environment
             raise ImportError(MISSING_MEDIAPIPE) from error
-        self._model = selfie_segmentation.SelfieSegmentation(model_selection=model_selection)
+        selections = [model_selection] if isinstance(model_selection, int) else list(model_selection)
+        if not selections or any(s not in (0, 1) for s in selections):
+            raise ValueError(f"model_selection must be 0, 1 or a list of them, got {model_selection!r}")
+        self._models = [selfie_segmentation.SelfieSegmentation(model_selection=s) for s in selections]
+        self.mirror = mirror
 
     def segment(self, image_rgb: np.ndarray) -> np.ndarray:
         image_rgb = check_rgb(image_rgb)
-        if self._model is None:
+        if not self._models:
             raise RuntimeError("MediaPipeSegmenter was closed")
-        probability = self._model.process(image_rgb).segmentation_mask
-        return np.clip(np.asarray(probability, dtype=np.float32), 0.0, 1.0)
+        views = [image_rgb, np.ascontiguousarray(image_rgb[:, ::-1])] if self.mirror else [image_rgb]
+        total = np.zeros(image_rgb.shape[:2], np.float32)
+        for model in self._models:
+            for k, view in enumerate(views):
+                probability = np.asarray(model.process(view).segmentation_mask, dtype=np.float32)
+                total += probability[:, ::-1] if k else probability
+        return np.clip(total / (len(self._models) * len(views)), 0.0, 1.0)
 
     def close(self) -> None:
-        if self._model is not None:
-            self._model.close()
-            self._model = None
+        for model in self._models:
+            model.close()
+        self._models = []

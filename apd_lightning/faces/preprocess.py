@@ -7,7 +7,7 @@ Layouts written under ``out``:
     photos/<stem>.png            aligned photo, RGB (only without --drawings)
     data/<split>/<stem>.png      aligned photo | aligned drawing, RGB, 2·size wide (only with --drawings)
     landmark/ALL/<stem>.txt      5 integer "x y" lines in aligned pixels
-    mask/ALL/<stem>.png          person mask, 8-bit gray, soft, white = person
+    mask/ALL/<stem>.png          person mask, 8-bit gray, soft, white = person (segmented before the warp)
 
 ``unpaired`` (QMUPD photo domain; point ``out`` at ``<root>/train`` or ``<root>/test``)::
 
@@ -31,7 +31,7 @@ from ..data.io import list_images, read_image, write_landmarks
 from ..ops.face_parts import REGIONS
 from .align import AlignedFace, align_face, transform_points, warp_like
 from .landmarks import FaceDetection, Landmarker
-from .masks import Segmenter, part_masks
+from .masks import Segmenter, aligned_person_mask, part_masks
 
 Layout = Literal["apdrawing", "unpaired"]
 Status = Literal["processed", "skipped", "failed"]
@@ -145,19 +145,19 @@ class FacePreprocessor:
         if self.layout == "unpaired":
             self._write_unpaired(aligned, face, outputs)
         else:
-            self._write_apdrawing(aligned, drawing_path, photo.shape, outputs)
+            self._write_apdrawing(photo, aligned, drawing_path, outputs)
         return f"{len(faces)} faces found, used the largest" if len(faces) > 1 else ""
 
     def _write_apdrawing(
-        self, aligned: AlignedFace, drawing_path: Path | None, photo_shape: tuple[int, ...], outputs: dict[str, Path]
+        self, photo: np.ndarray, aligned: AlignedFace, drawing_path: Path | None, outputs: dict[str, Path]
     ) -> None:
         image = aligned.image
         if drawing_path is not None:
             drawing = read_image(drawing_path, "RGB")
-            matrix = _drawing_matrix(aligned.matrix, photo_shape, drawing.shape, drawing_path.name)
+            matrix = _drawing_matrix(aligned.matrix, photo.shape, drawing.shape, drawing_path.name)
             image = np.hstack([image, warp_like(drawing, matrix, self.size)])
         write_landmarks(outputs["landmarks"], aligned.landmarks)
-        _save(self.segmenter.person_mask(aligned.image), outputs["mask"])
+        _save(aligned_person_mask(photo, aligned.matrix, self.size, self.segmenter), outputs["mask"])
         _save(image, outputs["photo"])
 
     def _write_unpaired(self, aligned: AlignedFace, face: FaceDetection, outputs: dict[str, Path]) -> None:

@@ -1,4 +1,5 @@
-"""torchmetrics metrics for drawings in [-1, 1]: chamfer, FID, KID, LPIPS and the QMUPD quality score."""
+"""torchmetrics metrics for drawings in [-1, 1]: chamfer, FID, KID, LPIPS, the QMUPD quality score and the
+independent style judge's accuracy."""
 
 from .chamfer import ChamferDistance, chamfer_distance
 from .fid import DrawingFID
@@ -6,6 +7,7 @@ from .inputs import drawing_to_unit_rgb
 from .kid import DrawingKID
 from .lpips import DrawingLPIPS
 from .quality import QualityScore
+from .style_judge import JudgedStyleAccuracy
 from .suite import METRIC_NAMES, build_metrics
 
 __all__ = [
@@ -14,6 +16,7 @@ __all__ = [
     "DrawingFID",
     "DrawingKID",
     "DrawingLPIPS",
+    "JudgedStyleAccuracy",
     "QualityScore",
     "build_metrics",
     "chamfer_distance",

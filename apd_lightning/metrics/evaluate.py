@@ -195,10 +195,18 @@ def _results(built: dict, num_real: int, num_fake: int, num_pairs: int | None) -
 
 
 def _parser() -> argparse.ArgumentParser:
+    from ..cli import ExamplesHelpFormatter
+
     parser = argparse.ArgumentParser(
         prog="python -m apd_lightning evaluate",
         description="FID / KID / LPIPS / quality score of generated drawings; "
         "prints one JSON object. Nothing is downloaded.",
+        epilog="examples:\n"
+        "  python -m apd_lightning evaluate --real test_drawings/ --fake drawings/ --metrics fid,kid "
+        "--inception pt_inception-2015-12-05-6726825d.pth\n"
+        "  python -m apd_lightning evaluate --real test_drawings/ --fake drawings/ --pairs "
+        "--alexnet alexnet-owt-7be5be79.pth --metrics lpips",
+        formatter_class=ExamplesHelpFormatter,
     )
     parser.add_argument("--real", required=True, help="folder of real drawings")
     parser.add_argument("--fake", required=True, help="folder of generated drawings")

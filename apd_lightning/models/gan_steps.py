@@ -4,18 +4,33 @@ from __future__ import annotations
 
 import lightning as L
 import torch
-from torch import Tensor
+from lightning.pytorch.strategies import DDPStrategy
+from lightning.pytorch.utilities import rank_zero_info
+from torch import Tensor, nn
 
 
-class ChannelsLastHooks:
-    """LightningModule mixin: move weights to channels-last memory format when a loop starts, if
-    ``hparams.channels_last`` (convolutions then produce channels-last activations: faster on CPU, where
-    oneDNN's bf16 kernels run ~3× faster than on channels-first input, and on GPU tensor cores)."""
+class GANHooks:
+    """LightningModule mixin of the two GANs: channels-last weights and GAN-safe DDP, both set in
+    ``configure_model``, i.e. before Lightning wraps the module in ``DistributedDataParallel``.
+
+    * Channels-last (if ``hparams.channels_last``): convolutions then produce channels-last activations, faster
+      on CPU (oneDNN's bf16 kernels run ~3× faster than on channels-first input) and on GPU tensor cores. DDP
+      lays out its gradient buckets like the weights when it wraps them, so the weights must be channels-last
+      by then; converted later, every gradient would be copied into its bucket on every step (and torch warns
+      "Grad strides do not match bucket view strides").
+    * DDP: see :func:`allow_unused_parameters`.
+    """
 
     def _use_channels_last(self) -> None:
         if self.hparams.get("channels_last", False):
             self.to(memory_format=torch.channels_last)
 
+    def configure_model(self) -> None:
+        self._use_channels_last()
+        if self._trainer is not None:
+            allow_unused_parameters(self._trainer)
+
+    # the loops' start hooks repeat it (a no-op then) for callers that run the module without configure_model
     def on_fit_start(self) -> None:
         self._use_channels_last()
 
@@ -27,6 +42,61 @@ class ChannelsLastHooks:
 
     def on_predict_start(self) -> None:
         self._use_channels_last()
+
+
+def allow_unused_parameters(trainer: L.Trainer) -> None:
+    """Make a DDP strategy accept backward passes that reach only some parameters, and say so once.
+
+    Each GAN step runs two backward passes (discriminators, then generators), each reaching one optimizer's
+    networks (``toggled_optimizer`` freezes the others), so plain DDP stops with "parameters that were not
+    used in producing loss". With ``find_unused_parameters`` DDP finds the parameters each backward pass
+    reached (one walk over the autograd graph per pass) and all-reduces every bucket, so gradients are
+    averaged over the ranks as usual. Call before the strategy wraps the module (``configure_model``).
+
+    Args:
+        trainer: the trainer; other strategies than DDP are left alone.
+    """
+    strategy = trainer.strategy
+    if isinstance(strategy, DDPStrategy) and not strategy._ddp_kwargs.get("find_unused_parameters", False):
+        strategy._ddp_kwargs["find_unused_parameters"] = True  # read when DDP wraps the module, after this hook
+        rank_zero_info(
+            "apd_lightning: DDP with find_unused_parameters=True (each GAN step runs two backward passes, each "
+            "reaching one optimizer's networks only)"
+        )
+
+
+class CompileHooks:
+    """LightningModule mixin: if ``hparams.compile``, compile each net of ``compile_targets()`` with
+    ``torch.compile`` (inductor) when a loop first starts. ``nn.Module.compile`` works in place, so parameter
+    names, checkpoints and the optimizers are unchanged; the first step of each mode (train, eval, inference)
+    pays the compilation.
+    """
+
+    def compile_targets(self) -> list[nn.Module]:
+        """The nets to compile: plain convolutional nets whose inputs keep their shapes between steps."""
+        raise NotImplementedError
+
+    def _compile_nets(self) -> None:
+        if self.hparams.get("compile", False) and not getattr(self, "_nets_compiled", False):
+            for net in self.compile_targets():
+                net.compile(dynamic=False)
+            self._nets_compiled = True
+
+    def on_fit_start(self) -> None:
+        super().on_fit_start()
+        self._compile_nets()
+
+    def on_validation_start(self) -> None:
+        super().on_validation_start()
+        self._compile_nets()
+
+    def on_test_start(self) -> None:
+        super().on_test_start()
+        self._compile_nets()
+
+    def on_predict_start(self) -> None:
+        super().on_predict_start()
+        self._compile_nets()
 
 
 def adam(params, lr: float, betas) -> torch.optim.Adam:

@@ -15,7 +15,7 @@ from typing import Literal
 import lightning as L
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from ..data.batches import PhotoBatch, UnpairedBatch
 from ..losses.adversarial import gan_loss
@@ -25,9 +25,10 @@ from ..losses.truncation import TRUNCATION_SCALE, truncate
 from ..nets.pretrained import AuxiliaryMode, FrozenAuxiliaries, build_auxiliaries, check_auxiliary_mode
 from ..nets.qmupd_discriminators import QMUPDDiscriminators
 from ..nets.resnet import ResnetGenerator, StyleGenerator
-from .gan_steps import ChannelsLastHooks, adam, backward_step, log_train_losses
+from .gan_steps import CompileHooks, GANHooks, adam, backward_step, log_train_losses
 from .image_pool import ImagePool
 from .schedules import linear_decay_lambda
+from .spec import MODEL_SPEC_KEY, model_spec
 
 _AUX = "auxiliaries."
 
@@ -83,21 +84,22 @@ class CycleOutputs:
     reconstructed_drawing: Tensor  # ỹ = G(x̃, s)
 
 
-class QMUPD(ChannelsLastHooks, L.LightningModule):
+class QMUPD(CompileHooks, GANHooks, L.LightningModule):
     """Unpaired, style-controlled photo→drawing GAN with an asymmetric cycle (UPD) and a quality loss (QMUPD).
 
     Per step: the generators step (discriminators frozen), then the five discriminators step on samples from
     one shared history pool. The frozen auxiliaries are built in ``setup("fit")`` (a missing file stops
     ``fit`` there) and are excluded from optimizers and checkpoints; ``predict`` and ``validate`` never need
-    them. The pool is saved in checkpoints, for an exact resume. Under DDP use
-    ``strategy: ddp_find_unused_parameters_true``: each backward pass reaches one optimizer's networks only.
+    them. The pool is saved in checkpoints, for an exact resume. Plain ``strategy: ddp`` works: the module lets
+    DDP accept backward passes that reach one optimizer's networks only (:func:`~.gan_steps.allow_unused_parameters`).
 
     Args:
         generator: style generator G (photo, style → drawing).
         reverse_generator: F (drawing → photo).
         discriminators: drawing D (patch + style head), photo D and the three local Ds.
-        auxiliaries: ``pretrained`` (load HED / AlexNet / LPIPS / quality files) or ``random_init`` (small
-            random stand-ins, for tests and CPU demos only).
+        auxiliaries: ``pretrained`` (load HED / AlexNet / LPIPS / quality files; the papers' setting),
+            ``classical`` (fixed multi-scale edge and structural-distance operators in place of HED and LPIPS,
+            no download; the demo) or ``random_init`` (small random stand-ins, for unit tests only).
         hed_path: ``network-bsds500.pytorch``; ``None`` looks in the torch hub cache.
         alexnet_path: torchvision ``alexnet-owt-7be5be79.pth``; ``None`` looks in the torch hub cache.
         lpips_path: LPIPS v0.1 ``alex.pth``; ``None`` uses the copy shipped with torchmetrics.
@@ -130,6 +132,9 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
             ``"0.5:0.5:0"`` or ``[[0.5, 0.5, 0]]`` (see :func:`parse_styles`).
         channels_last: keep weights and activations (auxiliaries included) in channels-last memory format
             (faster convolutions on CPU, ~3× with ``bf16-mixed``, and on GPU tensor cores). Results are unchanged.
+        compile: compile both generators and the five discriminators with ``torch.compile`` (inductor) when a
+            loop starts; the first step of each mode takes minutes longer. Results match eager up to float
+            rounding.
     """
 
     def __init__(
@@ -164,6 +169,7 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
         predict_original_size: bool = True,
         styles: str | list[list[float]] | None = None,
         channels_last: bool = True,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -185,6 +191,11 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
         self.discriminators = discriminators
         self.auxiliaries: FrozenAuxiliaries | None = None
         self.pool = ImagePool(pool_size)
+
+    def compile_targets(self) -> list[nn.Module]:
+        """Both generators and the five discriminators (the frozen auxiliaries stay eager)."""
+        d = self.discriminators
+        return [self.generator, self.reverse_generator, d.drawing, d.photo, *d.local.values()]
 
     # ---- frozen auxiliaries: built for fit, kept out of checkpoints ----------------------------------------
     def setup(self, stage: str) -> None:
@@ -219,6 +230,10 @@ class QMUPD(ChannelsLastHooks, L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["image_pool"] = self.pool.state_dict()  # for an exact resume: the history and its rng
+        kind = "qmupd" if self.hparams.use_quality_loss else "upd"  # so that `draw` / `export` need no config
+        checkpoint[MODEL_SPEC_KEY] = model_spec(
+            kind, self.generator, self.discriminators.drawing.image_size, styles=self.predict_styles
+        )
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         if "image_pool" in checkpoint:

@@ -65,3 +65,8 @@ __all__ += [
     "load_inception_features",
     "load_quality_net",
 ]
+
+# the independent style judge (scores style control; trained on true drawings only)
+from .style_judge import StyleJudge, train_style_judge  # noqa: E402
+
+__all__ += ["StyleJudge", "train_style_judge"]

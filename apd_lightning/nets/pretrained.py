@@ -197,7 +197,7 @@ class FrozenAuxiliaries(nn.Module):
         self.quality = None if quality is None else freeze(quality)
 
 
-AuxiliaryMode = Literal["pretrained", "random_init"]
+AuxiliaryMode = Literal["pretrained", "classical", "random_init"]
 
 
 def pretrained_auxiliaries(
@@ -231,6 +231,16 @@ def pretrained_auxiliaries(
     return FrozenAuxiliaries(**nets)
 
 
+def classical_auxiliaries(use_quality: bool, quality_path: str | None = None, **_: Any) -> FrozenAuxiliaries:
+    """Fixed operators in place of HED and LPIPS (multi-scale Sobel edges, multi-scale 1 − SSIM), no files; the
+    quality net, when used, is still loaded from its file."""
+    from ..losses.structure import MultiScaleStructuralDistance  # a fixed distance: its home is losses/
+    from ..ops.edges import MultiScaleEdges
+
+    quality = load_quality_net(quality_path) if use_quality else None
+    return FrozenAuxiliaries(MultiScaleEdges(), MultiScaleStructuralDistance(), quality)
+
+
 def random_auxiliaries(
     use_quality: bool, lpips_path: str | None = None, random_width: int = 8, **_: Any
 ) -> FrozenAuxiliaries:
@@ -249,6 +259,7 @@ def random_auxiliaries(
 #: :func:`build_auxiliaries` and ignores those it does not use.
 AUXILIARY_BUILDERS: dict[str, Callable[..., FrozenAuxiliaries]] = {
     "pretrained": pretrained_auxiliaries,
+    "classical": classical_auxiliaries,
     "random_init": random_auxiliaries,
 }
 

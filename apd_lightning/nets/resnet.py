@@ -6,6 +6,8 @@ so the released ``200_net_G_A.pth`` / ``200_net_G_B.pth`` state dicts load as th
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 from torch import Tensor, nn
 
@@ -30,16 +32,29 @@ def _encoder(in_channels: int, base_channels: int, norm, pad, bias: bool) -> lis
     return layers
 
 
-def _decoder(base_channels: int, out_channels: int, norm, pad, bias: bool) -> list[nn.Module]:
-    """Two stride-2 transposed conv3 (channels ÷2 each) with norm and ReLU, reflect-pad 3, conv7, tanh."""
+Upsampling = Literal["transposed", "resize"]
+
+
+def _upsample(channels: int, bias: bool, upsampling: Upsampling) -> nn.Module:
+    """×2 upsampling halving the channels: a stride-2 transposed conv3 (the reference) or, ``resize``, nearest
+    ×2 then conv3 (free of the transposed conv's checkerboard pattern; Odena et al., Distill 2016)."""
+    if upsampling == "transposed":
+        return nn.ConvTranspose2d(channels, channels // 2, 3, stride=2, padding=1, output_padding=1, bias=bias)
+    if upsampling == "resize":
+        return nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(channels, channels // 2, 3, padding=1, bias=bias)
+        )
+    raise ValueError(f"upsampling must be 'transposed' or 'resize', got {upsampling!r}")
+
+
+def _decoder(
+    base_channels: int, out_channels: int, norm, pad, bias: bool, upsampling: Upsampling = "transposed"
+) -> list[nn.Module]:
+    """Two ×2 upsamplings (channels ÷2 each) with norm and ReLU, reflect-pad 3, conv7, tanh."""
     layers: list[nn.Module] = []
     for i in (2, 1):
         channels = base_channels * 2**i
-        layers += [
-            nn.ConvTranspose2d(channels, channels // 2, 3, stride=2, padding=1, output_padding=1, bias=bias),
-            norm(channels // 2),
-            nn.ReLU(True),
-        ]
+        layers += [_upsample(channels, bias, upsampling), norm(channels // 2), nn.ReLU(True)]
     layers += [pad(3), nn.Conv2d(base_channels, out_channels, 7), nn.Tanh()]
     return layers
 
@@ -59,6 +74,8 @@ class ResnetGenerator(nn.Module):
         num_blocks: residual blocks at 1/4 resolution (9).
         norm_layer: norm class or alias (``instance`` in the reference).
         pad_layer: padding class or alias (``reflect``: ours, keeps bf16 under autocast; ``torch``).
+        upsampling: ``transposed`` (the reference) or ``resize`` (nearest ×2 + conv3, no checkerboard; other
+            state-dict keys, so released weights need ``transposed``).
 
     Shape:
         ``(B, in_channels, H, W) -> (B, out_channels, H, W)`` in [-1, 1], H and W divisible by 4.
@@ -72,6 +89,7 @@ class ResnetGenerator(nn.Module):
         num_blocks: int = 9,
         norm_layer: str | type[nn.Module] = "instance",
         pad_layer: str | type[nn.Module] = "reflect",
+        upsampling: Upsampling = "transposed",
     ) -> None:
         super().__init__()
         norm, pad, bias = conv_layers(norm_layer, pad_layer)
@@ -80,7 +98,7 @@ class ResnetGenerator(nn.Module):
         self.model = nn.Sequential(
             *_encoder(in_channels, base_channels, norm, pad, bias),
             *blocks,
-            *_decoder(base_channels, out_channels, norm, pad, bias),
+            *_decoder(base_channels, out_channels, norm, pad, bias, upsampling),
         )
         init_weights(self)
 
@@ -104,6 +122,12 @@ class StyleGenerator(nn.Module):
         style_dim: length of the style vector (3 styles).
         norm_layer: norm class or alias (``instance`` in the reference).
         pad_layer: padding class or alias (``reflect``: ours, keeps bf16 under autocast; ``torch``).
+        style_modulation: also scale and shift the fused features per channel by a linear function of the
+            style, after the fusion's norm (``h·(1 + γ(s)) + β(s)``, zero-initialised). Off in the reference:
+            its instance norm removes the per-channel constant that the concatenated style map adds, so the
+            style reaches G mostly through border effects; on, it reaches every position. Adds the
+            ``style_modulation`` keys, so the released weights load only with it off.
+        upsampling: ``transposed`` (the reference) or ``resize`` (see :class:`ResnetGenerator`).
 
     Shape:
         photo ``(B, in_channels, H, W)`` in [-1, 1], style ``(B, style_dim)`` (soft or one-hot, any real
@@ -124,6 +148,8 @@ class StyleGenerator(nn.Module):
         style_dim: int = 3,
         norm_layer: str | type[nn.Module] = "instance",
         pad_layer: str | type[nn.Module] = "reflect",
+        style_modulation: bool = False,
+        upsampling: Upsampling = "transposed",
     ) -> None:
         super().__init__()
         norm, pad, bias = conv_layers(norm_layer, pad_layer)
@@ -133,13 +159,23 @@ class StyleGenerator(nn.Module):
         self.model0 = nn.Sequential(*_encoder(in_channels, base_channels, norm, pad, bias))
         fuse = [nn.Conv2d(width + style_dim, width, 3, padding=1, bias=bias), norm(width), nn.ReLU(True)]
         blocks = [ResnetBlock(width, norm, pad_layer=pad) for _ in range(num_blocks)]
-        self.model = nn.Sequential(*fuse, *blocks, *_decoder(base_channels, out_channels, norm, pad, bias))
+        self.model = nn.Sequential(*fuse, *blocks, *_decoder(base_channels, out_channels, norm, pad, bias, upsampling))
         init_weights(self)
+        self.style_modulation = None
+        if style_modulation:
+            self.style_modulation = nn.Linear(style_dim, 2 * width)
+            nn.init.zeros_(self.style_modulation.weight)
+            nn.init.zeros_(self.style_modulation.bias)
 
     def forward(self, photo: Tensor, style: Tensor) -> Tensor:
         _check_input(photo, self.in_channels, "photo")
         if style.shape != (photo.shape[0], self.style_dim):
             raise ValueError(f"style must be (B, {self.style_dim}) with B={photo.shape[0]}, got {tuple(style.shape)}")
         features = self.model0(photo)
-        style_map = style.to(features.dtype)[:, :, None, None].expand(-1, -1, *features.shape[-2:])
-        return self.model(torch.cat([features, style_map], dim=1))
+        style = style.to(features.dtype)
+        fused = torch.cat([features, style[:, :, None, None].expand(-1, -1, *features.shape[-2:])], dim=1)
+        if self.style_modulation is None:
+            return self.model(fused)
+        fused = self.model[:2](fused)  # fusion conv and norm
+        scale, shift = self.style_modulation(style)[:, :, None, None].chunk(2, dim=1)
+        return self.model[2:](fused * (1 + scale) + shift)

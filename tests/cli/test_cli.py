@@ -11,7 +11,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from apd_lightning.cli import main
+from apd_lightning.cli import EXTRA_COMMANDS, TRAINER_COMMANDS, help_text, main
 from tests.builders import ROOT
 from tests.helpers import apdrawinggan_args, read_report
 
@@ -54,6 +54,7 @@ def test_fast_dev_run_fit_through_the_cli(demo_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the demo overlay checkpoints to demo_output/, relative to here
     run = ["--trainer.fast_dev_run", "2", "--trainer.default_root_dir", str(tmp_path), REPORT]
     assert main(["fit", *apdrawinggan_args(demo_root), *run]) == 0
+    assert not (tmp_path / "apdrawinggan").exists()  # a dry run claims no run folder
     report = read_report(tmp_path, "fit")
     assert report["global_step"] == 2 and report["batch_sizes"] == [2]  # fast_dev_run 2 = max_steps 2: D + G
     losses = {k: v for k, v in report["metrics"].items() if k.startswith("train/")}
@@ -71,7 +72,7 @@ def test_image_size_follows_the_data(demo_root, tmp_path, monkeypatch):
     assert 0 <= report["metrics"]["val/l1"] <= 2 and report["metrics"]["val/chamfer"] >= 0
 
 
-def test_fit_then_predict_writes_one_png_per_photo_and_refuses_to_overwrite(demo_root, tmp_path, monkeypatch):
+def test_fit_then_predict_writes_one_png_per_photo_and_refuses_to_overwrite(demo_root, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # the demo overlay checkpoints to demo_output/checkpoints, relative to here
     fit = ["fit", *apdrawinggan_args(demo_root), "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "1"]
     assert main([*fit, "--trainer.limit_val_batches", "1"]) == 0
@@ -88,7 +89,9 @@ def test_fit_then_predict_writes_one_png_per_photo_and_refuses_to_overwrite(demo
         "--trainer.default_root_dir",
         str(tmp_path / "run"),
     ]
+    capsys.readouterr()
     assert main(predict) == 0
+    assert f"predict: weights from {ckpt}" in capsys.readouterr().out
     photos = sorted(p.stem for p in (demo_root / "apdrawing" / "test_single").glob("*.png"))
     written = sorted(out.glob("*.png"))
     assert [p.stem for p in written] == photos
@@ -102,6 +105,12 @@ def test_fit_then_predict_writes_one_png_per_photo_and_refuses_to_overwrite(demo
     assert written[0].stat().st_mtime_ns != stamp
 
 
+def test_predict_last_without_a_run_names_where_it_looked(demo_root, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no .*apdrawinggan/\\*/checkpoints/last.ckpt"):
+        run = ["--ckpt_path", "last", "--trainer.default_root_dir", str(tmp_path)]
+        main(["predict", *apdrawinggan_args(demo_root), *run])
+
+
 def test_make_demo_data_subcommand(tmp_path, capsys):
     assert main(["make-demo-data", str(tmp_path / "d"), "--size", "64", "--count", "6", "--seed", "1"]) == 0
     assert "wrote 5 train + 1 test portraits" in capsys.readouterr().out
@@ -111,6 +120,46 @@ def test_make_demo_data_subcommand(tmp_path, capsys):
 def test_unknown_command_exits_2(capsys):
     assert main(["frobnicate"]) == 2
     assert "unknown command" in capsys.readouterr().err
+
+
+def _command_lines(text: str) -> dict[str, str]:
+    """``{command: description}`` of the help's indented command lines."""
+    return {
+        line.split()[0]: line.split(maxsplit=1)[1]
+        for line in text.splitlines()
+        if line.startswith("  ") and len(line.split()) > 1
+    }
+
+
+def test_help_lists_every_registered_command_with_a_description(capsys, monkeypatch):
+    monkeypatch.setitem(EXTRA_COMMANDS, "as-string", "apd_lightning.cli:make_sheet_main")  # a plain "module:function"
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m apd_lightning <command>")
+    listed = _command_lines(out)
+    for name in [*TRAINER_COMMANDS, *EXTRA_COMMANDS]:
+        assert len(listed.get(name, "")) > 10, f"{name} missing from --help: {listed.get(name)!r}"
+    assert listed["as-string"].startswith("``make-sheet")  # the function's docstring, first line
+
+
+def test_no_command_prints_the_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "tools:" in capsys.readouterr().err
+
+
+def test_installed_script_name_in_usage(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/apd-lightning", "--help"])
+    assert help_text().startswith("usage: apd-lightning <command>")
+
+
+@pytest.mark.parametrize("name", [*EXTRA_COMMANDS, *TRAINER_COMMANDS])
+def test_every_command_help_gives_an_example(name, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([name, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    examples = out[out.lower().index("example") :]
+    assert name in examples, out[-500:]
 
 
 def test_python_dash_m_entry_point():

@@ -1,5 +1,5 @@
 """Weights & Biases: a fit with the logger overlay, offline, logs losses, learning rate, sample grids,
-validation metrics and the resolved config into a run directory."""
+validation metrics and the resolved config into its run folder ``<root>/<run_name>/<W&B run id>/``."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_offline_run_logs_losses_images_metrics_and_config(demo_root, tmp_path, 
                     *apdrawinggan_args(demo_root),
                     "-c",
                     str(CONFIGS / "logger/wandb.yaml"),
-                    "--trainer.logger.init_args.save_dir",
+                    "--trainer.default_root_dir",
                     str(tmp_path / "runs"),
                     "--trainer.max_epochs",
                     "1",
@@ -69,7 +69,9 @@ def test_offline_run_logs_losses_images_metrics_and_config(demo_root, tmp_path, 
     finally:
         wandb.finish()  # Lightning leaves the run open; the next in-process run must not reuse it
 
-    (run_dir,) = (tmp_path / "runs" / "wandb").glob("offline-run-*")
+    (run_folder,) = (tmp_path / "runs" / "apdrawinggan").iterdir()  # runs/<run_name>/<W&B run id>/
+    (run_dir,) = (run_folder / "wandb").glob("offline-run-*")
+    assert run_dir.name.endswith(f"-{run_folder.name}")  # W&B's own folder ends with the same run id
     assert sorted(run_dir.glob("files/media/images/train/samples_*.png"))  # the sample grids
     history, config = set(), {}
     for record in _records(next(run_dir.glob("run-*.wandb"))):
@@ -84,4 +86,4 @@ def test_offline_run_logs_losses_images_metrics_and_config(demo_root, tmp_path, 
     resolved = config["cli"]  # the whole resolved config, nets' image_size following data.image_size
     assert resolved["model"]["init_args"]["generator"]["init_args"]["image_size"] == 64
     assert resolved["trainer"]["logger"]["class_path"] == "lightning.pytorch.loggers.WandbLogger"
-    assert (tmp_path / "runs" / "config.yaml").is_file()  # LightningCLI's copy in the log dir
+    assert (run_folder / "config.yaml").is_file()  # LightningCLI's copy in the run folder

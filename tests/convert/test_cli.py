@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from apd_lightning import convert
-from apd_lightning.cli import EXTRA_COMMANDS, main
+from apd_lightning.cli import command_target, main
 
 from . import cases
 from .helpers import ROOT, fill_plausible
@@ -32,7 +32,7 @@ APD_TINY += [f"--model.discriminators.init_args.base_channels={cases.APD_WIDTH}"
 
 
 def test_convert_weights_is_a_command():
-    assert EXTRA_COMMANDS["convert-weights"] == "apd_lightning.convert:main"
+    assert command_target("convert-weights") == "apd_lightning.convert:main"
     with pytest.raises(SystemExit) as exit_info:
         main(["convert-weights", "--help"])
     assert exit_info.value.code == 0

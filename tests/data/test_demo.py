@@ -201,3 +201,27 @@ def test_make_demo_data_layouts(tmp_path) -> None:
     make_demo_data(tmp_path / "c", size=size, count=count, seed=seed + 1, progress=False)
     other = _tree(tmp_path / "c")
     assert other.keys() == first.keys() and other != first
+
+
+def test_make_demo_data_writes_the_true_drawings_of_the_test_photos_in_every_style(tmp_path) -> None:
+    size, count, seed = 64, 12, 3
+    summary = make_demo_data(tmp_path, size=size, count=count, seed=seed, progress=False)
+    truth = summary.unpaired_root / "test" / "B_true"
+    test = [i for i in range(count) if i >= summary.train_count]
+    assert sorted(p.name for p in truth.iterdir()) == [f"demo_{i:05d}_{k}.png" for i in test for k in (1, 2, 3)]
+    for i in test:
+        stem = f"demo_{i:05d}"
+        with Image.open(summary.unpaired_root / "test" / "A" / f"{stem}.png") as im:
+            photo = np.asarray(im)
+        drawings = []
+        for k in (1, 2, 3):
+            with Image.open(truth / f"{stem}_{k}.png") as im:
+                assert im.mode == "L" and im.size == (size, size)
+                drawings.append(np.asarray(im))
+            expected = render_portrait(np.random.default_rng([seed, i]), size, k - 1)  # style k-1: --model.styles k
+            np.testing.assert_array_equal(drawings[-1], expected.drawing)
+            np.testing.assert_array_equal(photo, expected.photo)  # the same face in every style
+        with Image.open(summary.paired_root / "data" / "test" / f"{stem}.png") as im:
+            np.testing.assert_array_equal(np.asarray(im)[:, size:, 0], drawings[1])  # paired layout: style 2
+        assert not np.array_equal(drawings[0], drawings[1]) and not np.array_equal(drawings[0], drawings[2])
+    assert not (summary.unpaired_root / "train" / "B_true").exists()  # ground truth of the test photos only

@@ -76,7 +76,8 @@ def test_rows_cover_every_outcome_and_files_follow_the_layout(tmp_path, photos):
     landmarks = read_landmarks(out / "landmark" / "ALL" / "b.txt")
     np.testing.assert_allclose(landmarks, np.round(template_points(64)))
     mask = np.asarray(Image.open(out / "mask" / "ALL" / "b.png"))
-    assert mask.shape == (64, 64) and mask[:, :32].min() == 255 and mask[:, 32:].max() == 0
+    # the segmenter saw the photo (padded to a square), not the aligned image: its half edge moves by a pixel or two
+    assert mask.shape == (64, 64) and mask[:, :30].min() == 255 and mask[:, 34:].max() == 0
     report = write_report(rows, out / "report.csv")
     with report.open(newline="") as handle:
         assert next(csv.reader(handle)) == ["file", "status", "reason"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pathlib
 import typing
+import warnings
 
 import pytest
 import torch
 import torchmetrics
 import torchvision
 
+from apd_lightning.losses.structure import MultiScaleStructuralDistance
 from apd_lightning.metrics import DrawingLPIPS
 from apd_lightning.nets import HED, FIDInceptionV3, QualityNet
 from apd_lightning.nets.pretrained import (
@@ -23,6 +25,7 @@ from apd_lightning.nets.pretrained import (
     load_inception_features,
     load_quality_net,
 )
+from apd_lightning.ops.edges import MultiScaleEdges
 from apd_lightning.weights import MissingWeightsError
 from tests.builders import tiny_qmupd, tiny_quality_net
 
@@ -129,7 +132,7 @@ def test_random_stand_ins_are_never_silent():
     assert isinstance(aux.edges.net, HED) and isinstance(aux.quality.net, QualityNet)
     assert not any(p.requires_grad for p in aux.parameters())
     for bad in (lambda: tiny_qmupd(auxiliaries="random"), lambda: build_auxiliaries("random", True)):
-        with pytest.raises(ValueError, match="auxiliaries must be one of 'pretrained', 'random_init'"):
+        with pytest.raises(ValueError, match="auxiliaries must be one of 'pretrained', 'classical', 'random_init'"):
             bad()
 
 
@@ -176,3 +179,18 @@ def test_pretrained_auxiliaries_load_from_files(tmp_path):
     assert torch.equal(aux.perceptual.net.net.slice1[0].weight, alexnet["0.weight"])
     assert torch.equal(aux.quality.trunk[1].weight, quality.trunk[1].weight)
     assert not any(p.requires_grad for p in aux.parameters())
+
+
+def test_classical_auxiliaries_need_no_file_and_do_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        aux = build_auxiliaries("classical", use_quality=False, hed_path="/absent/hed.pth", alexnet_path="/absent")
+    assert isinstance(aux.edges.net, MultiScaleEdges) and isinstance(aux.perceptual.net, MultiScaleStructuralDistance)
+    assert aux.quality is None and not list(aux.parameters())
+
+
+def test_classical_auxiliaries_still_load_the_quality_net_from_its_file(tmp_path):
+    with pytest.raises(MissingWeightsError, match="quality.ckpt"):
+        build_auxiliaries("classical", use_quality=True, quality_path=str(tmp_path / "quality.ckpt"))
+    with pytest.raises(ValueError, match="'classical'"):
+        build_auxiliaries("hed", use_quality=False)
