@@ -1,4 +1,4 @@
-"""GAN-safe DDP settings chosen by the module (the 2-process fits are in tests/scale/test_ddp.py), and
+"""GAN-safe DDP settings chosen by the module (the 2-process fits are in tests/cli/test_ddp.py), and
 ``model.compile``: which nets get compiled, that checkpoints do not change, and that compiled nets compute what
 the eager ones do (outputs and gradients)."""
 

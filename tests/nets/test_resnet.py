@@ -37,6 +37,16 @@ def test_generators_shapes(size):
     assert f(drawing).shape == (2, 3, size, size)
 
 
+def test_resize_upsampling_keeps_the_shapes_and_has_no_transposed_conv():
+    reference, resize = (StyleGenerator(base_channels=4, num_blocks=1, upsampling=u) for u in ("transposed", "resize"))
+    photo = torch.rand(2, 3, 32, 32) * 2 - 1
+    assert resize(photo, torch.eye(3)[:2]).shape == reference(photo, torch.eye(3)[:2]).shape == (2, 1, 32, 32)
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in resize.modules())
+    assert sum(isinstance(m, torch.nn.ConvTranspose2d) for m in reference.modules()) == 2
+    with pytest.raises(ValueError, match="upsampling must be 'transposed' or 'resize'"):
+        ResnetGenerator(base_channels=4, num_blocks=1, upsampling="bilinear")
+
+
 def test_style_changes_the_drawing_and_bad_inputs_raise():
     torch.manual_seed(0)
     g = StyleGenerator(base_channels=4, num_blocks=1)
@@ -82,12 +92,14 @@ def test_official_state_dict_names_and_shapes_load_strictly(key, make):
     net.load_state_dict(_meta_state(OFFICIAL_KEYS[key]), strict=True, assign=True)
 
 
-@pytest.mark.parametrize("norm_layer", ["instance", "batch"])
-def test_every_parameter_gets_a_finite_gradient(norm_layer):
+@pytest.mark.parametrize(
+    ("norm_layer", "upsampling"), [("instance", "transposed"), ("batch", "transposed"), ("instance", "resize")]
+)
+def test_every_parameter_gets_a_finite_gradient(norm_layer, upsampling):
     photo, style = torch.rand(2, 3, 32, 32) * 2 - 1, torch.eye(3)[:2]
-    g = StyleGenerator(base_channels=4, num_blocks=2, norm_layer=norm_layer)
+    g = StyleGenerator(base_channels=4, num_blocks=2, norm_layer=norm_layer, upsampling=upsampling)
     assert_every_parameter_gets_a_finite_gradient(g, lambda net: net(photo, style))
-    f = ResnetGenerator(base_channels=4, num_blocks=2, norm_layer=norm_layer)
+    f = ResnetGenerator(base_channels=4, num_blocks=2, norm_layer=norm_layer, upsampling=upsampling)
     assert_every_parameter_gets_a_finite_gradient(f, lambda net: net(torch.rand(2, 1, 32, 32) * 2 - 1))
 
 
