@@ -58,7 +58,9 @@ class APDrawingGAN(CompileHooks, GANHooks, L.LightningModule):
         inference_norm: ``eval`` (running BatchNorm statistics, no dropout) or ``train`` (batch statistics and
             dropout, as the original always ran; use it with the authors' released weights).
         channels_last: keep weights and activations in channels-last memory format (faster convolutions on
-            CPU and on GPU tensor cores; ~15% less CPU time per 512² step here). Results are unchanged.
+            GPU tensor cores and on CPUs with AVX-512: ~15% less CPU time per 512² step there). ``auto``
+            (default): channels-last except when training on a CPU without AVX-512, where channels-first
+            was faster (:func:`~apd_lightning.models.gan_steps.wants_channels_last`). Results are unchanged.
         compile: compile the global, part and fusion nets and the seven discriminators with ``torch.compile``
             (inductor) when a loop starts; the first step of each mode takes minutes longer. Results match
             eager up to float rounding, except that dropout draws its masks differently.
@@ -82,7 +84,7 @@ class APDrawingGAN(CompileHooks, GANHooks, L.LightningModule):
         lr_constant_epochs: int = 300,
         lr_decay_epochs: int = 0,
         inference_norm: Literal["eval", "train"] = "eval",
-        channels_last: bool = True,
+        channels_last: bool | Literal["auto"] = "auto",
         compile: bool = False,
     ) -> None:
         super().__init__()

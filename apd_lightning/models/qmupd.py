@@ -131,7 +131,9 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         styles: shorthand that replaces ``predict_styles``: one-hot style numbers ``"1,2,3"``, vectors
             ``"0.5:0.5:0"`` or ``[[0.5, 0.5, 0]]`` (see :func:`parse_styles`).
         channels_last: keep weights and activations (auxiliaries included) in channels-last memory format
-            (faster convolutions on CPU, ~3× with ``bf16-mixed``, and on GPU tensor cores). Results are unchanged.
+            (faster convolutions on GPU tensor cores and on CPUs with AVX-512, ~3× with ``bf16-mixed``).
+            ``auto`` (default): channels-last except when training on a CPU without AVX-512, where
+            channels-first was faster. Results are unchanged.
         compile: compile both generators and the five discriminators with ``torch.compile`` (inductor) when a
             loop starts; the first step of each mode takes minutes longer. Results match eager up to float
             rounding.
@@ -168,7 +170,7 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         predict_styles: dict[str, list[float]] | None = None,
         predict_original_size: bool = True,
         styles: str | list[list[float]] | None = None,
-        channels_last: bool = True,
+        channels_last: bool | Literal["auto"] = "auto",
         compile: bool = False,
     ) -> None:
         super().__init__()

@@ -33,6 +33,8 @@ def test_two_process_ddp_fit(model, demo_root, tmp_path):
         "apd_lightning",
         "fit",
         *MODEL_ARGS[model](demo_root),
+        "--model.init_args.channels_last",
+        "true",  # "auto" would train channels-first on a CPU without AVX-512
         "--trainer.accelerator",
         "cpu",
         "--trainer.devices",

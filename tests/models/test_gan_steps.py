@@ -49,6 +49,19 @@ def test_configure_model_makes_weights_channels_last():
     assert conv.is_contiguous(memory_format=torch.channels_last)
 
 
+def test_channels_last_auto_trains_channels_first_only_on_cpus_without_avx512(monkeypatch):
+    from apd_lightning.models import gan_steps
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    for capability, expected in (("AVX2", False), ("AVX512", True), ("DEFAULT", False)):
+        monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda c=capability: c)
+        assert gan_steps.wants_channels_last("auto", cpu, training=True) is expected
+        assert gan_steps.wants_channels_last("auto", cpu, training=False) is True  # inference: always faster
+        assert gan_steps.wants_channels_last("auto", cuda, training=True) is True
+        assert gan_steps.wants_channels_last(False, cuda, training=False) is False  # an explicit choice wins
+        assert gan_steps.wants_channels_last(True, cpu, training=True) is True
+
+
 def tiny_models(compile: bool):
     apd = APDrawingGAN(
         HierarchicalGenerator(64, 4, 4, 4), APDrawingDiscriminators(64, 4, local_num_layers=2), compile=compile
