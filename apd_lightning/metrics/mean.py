@@ -1,4 +1,5 @@
-"""Base of the metrics that average one value per image (chamfer distance, LPIPS, quality score)."""
+"""Base of the metrics that average one value per image (chamfer distance, LPIPS, quality score, judged style
+accuracy)."""
 
 from __future__ import annotations
 
