@@ -33,21 +33,21 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from .weights import MissingWeightsError
+from .ops.face_parts import BOX_PARTS, FacePart
+from .weights import MissingWeightsError, listing, state_dict_problems
 
 KINDS = ("apdrawinggan", "upd", "qmupd", "hed", "lpips")
 #: Top-level checkpoint key holding what was converted and which config the weights fit.
 METADATA_KEY = "apd_lightning_conversion"
-#: Our face-part keys -> the released part net names (generators GL<name>, discriminators DL<name>).
+#: Our face parts -> the released part net names (generators GL<name>, discriminators DL<name>).
 _APD_PARTS = {
-    "eye_left": "Eyel",
-    "eye_right": "Eyer",
-    "nose": "Nose",
-    "mouth": "Mouth",
-    "hair": "Hair",
-    "background": "BG",
+    FacePart.EYE_LEFT: "Eyel",
+    FacePart.EYE_RIGHT: "Eyer",
+    FacePart.NOSE: "Nose",
+    FacePart.MOUTH: "Mouth",
+    FacePart.HAIR: "Hair",
+    FacePart.BACKGROUND: "BG",
 }
-_HED_STAGES = ("One", "Two", "Thr", "Fou", "Fiv")
 
 
 class ConversionError(ValueError):
@@ -115,16 +115,6 @@ def unet_layers(num_downs: int) -> dict[str, str]:
     return layers
 
 
-def hed_layers() -> dict[str, str]:
-    """Layer paths of our :class:`~apd_lightning.nets.hed.HED` -> sniklaus/pytorch-hed names (without the
-    ``net`` / ``module`` prefix): ``stages.2.5`` -> ``VggThr.5``, ``side_outputs.3`` -> ``ScoreFou``,
-    ``fuse`` -> ``Combine.0``."""
-    convs = ((0, 2), (1, 3), (1, 3, 5), (1, 3, 5), (1, 3, 5))
-    layers = {f"stages.{s}.{i}": f"Vgg{name}.{i}" for s, name in enumerate(_HED_STAGES) for i in convs[s]}
-    layers |= {f"side_outputs.{s}": f"Score{name}" for s, name in enumerate(_HED_STAGES)}
-    return layers | {"fuse": "Combine.0"}
-
-
 def _key_map(shapes: Mapping[str, torch.Size], nets: Mapping[str, tuple[str, str, Mapping[str, str] | None]]):
     """Expand per-net layer maps to every key. ``nets``: our prefix -> (file role, official net name or "",
     layer map or ``None`` when the official net keeps our Sequential indices)."""
@@ -186,8 +176,9 @@ def apdrawinggan_layout(
         "discriminators.global_net.": ("dis", "D", None),
     }
     for part, net in _APD_PARTS.items():
-        nets[f"generator.part_nets.{part}."] = ("gen", f"GL{net}", unet_layers(4 if net in ("Hair", "BG") else 3))
-        nets[f"discriminators.local_nets.{part}."] = ("dis", f"DL{net}", None)
+        levels = 3 if part in BOX_PARTS else 4
+        nets[f"generator.part_nets.{part.value}."] = ("gen", f"GL{net}", unet_layers(levels))
+        nets[f"discriminators.local_nets.{part.value}."] = ("dis", f"DL{net}", None)
     files = (
         SourceFile("gen", "net_gen", "APDrawingGAN generators (G, GLEyel, ..., GCombine)", True, True),
         SourceFile("dis", "net_dis", "APDrawingGAN discriminators (D, DLEyel, ..., DLBG)", True),
@@ -277,27 +268,25 @@ def qmupd_layout(kind: str = "qmupd", base_channels: int = 64, num_blocks: int =
 
 def hed_layout(prefix: str = "net") -> Layout:
     """sniklaus HED (``network-bsds500.pytorch``); ``prefix`` is ``net`` (current) or ``module`` (older files)."""
-    from .nets.hed import HED
+    from .nets.hed import HED, SNIKLAUS_LAYERS
 
     with torch.device("meta"):
         shapes = _meta_shapes(hed=HED())
     shapes = {k.removeprefix("hed."): v for k, v in shapes.items()}
-    layers = {ours: prefix + official for ours, official in hed_layers().items()}
+    layers = {ours: prefix + official for ours, official in SNIKLAUS_LAYERS.items()}
     files = (SourceFile("hed", "bsds500", f"HED BSDS500 ({prefix}Vgg* names)", required=True),)
     return Layout("hed", files, _key_map(shapes, {"": ("hed", "", layers)}), shapes, {}, {})
 
 
 def lpips_layout() -> Layout:
     """LPIPS v0.1 AlexNet linear layers; the official ``lin<k>.model.1.weight`` names are torchmetrics' own."""
-    from torchmetrics.functional.image.lpips import _NoTrainLpips
+    from .nets.pretrained import lpips_linear_shapes
 
-    with torch.device("meta"):
-        net = _NoTrainLpips(net="alex", pretrained=False, pnet_rand=True)
     official = [f"lin{k}.model.1.weight" for k in range(5)]
-    state = net.state_dict()
-    if not set(official) <= set(state):
+    shapes = lpips_linear_shapes()
+    if set(official) != set(shapes):
         raise RuntimeError("internal: torchmetrics' LPIPS no longer names its linear layers lin<k>.model.1")
-    shapes = {k: state[k].shape for k in official}
+    shapes = {k: shapes[k] for k in official}
     files = (SourceFile("lpips", "alex", "LPIPS v0.1 AlexNet linear layers", required=True),)
     return Layout("lpips", files, {k: ("lpips", k) for k in official}, shapes, {}, {})
 
@@ -359,39 +348,22 @@ def flatten_official(content: Mapping, nested: bool, source: str = "") -> dict[s
     return {f"{net}.{k}": v for net, state in content.items() for k, v in state.items()}
 
 
-def _listing(label: str, items: list[str], limit: int = 12) -> str:
-    more = f", ... and {len(items) - limit} more" if len(items) > limit else ""
-    return f"  {label} ({len(items)}): {', '.join(items[:limit])}{more}"
-
-
 def check_official(layout: Layout, role: str, flat: Mapping[str, object], source: str = "") -> list[str]:
     """Every problem of one file against its official layout (empty when it matches exactly)."""
     file = layout.file(role)
     expected = layout.official_shapes(role)
-    missing = [k for k in expected if k not in flat]
-    unexpected = [k for k in flat if k not in expected]
-    lines = []
+    given, lines = flat, []
     if file.nested:  # whole nets that are absent or foreign first, then single tensors
         expected_nets = Counter(k.split(".", 1)[0] for k in expected)
         given_nets = Counter(k.split(".", 1)[0] for k in flat)
         absent, foreign = sorted(expected_nets - given_nets.keys()), sorted(given_nets - expected_nets.keys())
         if absent:
-            lines.append(_listing("missing nets", [f"{n} ({expected_nets[n]} tensors)" for n in absent]))
+            lines.append(listing("missing nets", [f"{n} ({expected_nets[n]} tensors)" for n in absent]))
         if foreign:
-            lines.append(_listing("unexpected nets", [f"{n} ({given_nets[n]} tensors)" for n in foreign]))
-        missing = [k for k in missing if k.split(".", 1)[0] not in absent]
-        unexpected = [k for k in unexpected if k.split(".", 1)[0] not in foreign]
-    lines += [_listing(label, keys) for label, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
-    if not_tensors := [
-        f"{k} ({type(v).__name__})" for k, v in flat.items() if k in expected and not isinstance(v, Tensor)
-    ]:
-        lines.append(_listing("not tensors", not_tensors))
-    if wrong := [
-        f"{k} {tuple(v.shape)} instead of {tuple(expected[k])}"
-        for k, v in flat.items()
-        if k in expected and isinstance(v, Tensor) and v.shape != expected[k]
-    ]:
-        lines.append(_listing("wrong shape", wrong))
+            lines.append(listing("unexpected nets", [f"{n} ({given_nets[n]} tensors)" for n in foreign]))
+        expected = {k: v for k, v in expected.items() if k.split(".", 1)[0] not in absent}
+        given = {k: v for k, v in flat.items() if k.split(".", 1)[0] not in foreign}
+    lines += state_dict_problems(expected, given)
     if not lines:
         return []
     if flat and all(k.startswith("module.") or ".module." in k for k in flat):
@@ -445,7 +417,7 @@ def to_official(layout: Layout, state: Mapping[str, Tensor]) -> dict[str, dict]:
     missing = [k for k in layout.key_map if k not in state]
     unexpected = [k for k in state if k not in layout.key_map]
     if missing or unexpected:
-        lines = [_listing(label, keys) for label, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
+        lines = [listing(label, keys) for label, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
         raise ConversionError("\n".join([f"state dict does not match the {layout.kind} layout:", *lines]))
     out: dict[str, dict] = {}
     for ours, (role, key) in layout.key_map.items():

@@ -10,6 +10,8 @@ import torch
 from torch import Tensor, nn
 from torchvision.utils import make_grid
 
+from .ops.face_parts import REGIONS
+
 
 def to_numpy_image(image: Tensor) -> np.ndarray:
     """``(C, H, W)`` in [-1, 1] (C = 1 or 3) -> ``(H, W)`` or ``(H, W, 3)`` float array in [0, 1]."""
@@ -41,7 +43,7 @@ def plot_batch(batch, max_images: int = 4):
     titles = (
         ["photo + landmarks", "drawing", "person mask"]
         if paired
-        else ["photo + region masks", "drawing + region masks", "photo masks (RGB = nose, eyes, lips)"]
+        else ["photo + region masks", "drawing + region masks", f"photo masks (RGB = {', '.join(REGIONS)})"]
     )
     figure, axes = plt.subplots(rows, 3, figsize=(7.5, 2.5 * rows), squeeze=False)
     for row in range(rows):

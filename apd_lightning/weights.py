@@ -7,10 +7,12 @@ missing file raises :class:`MissingWeightsError` naming the file and its public 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import Tensor
 
 
 @dataclass(frozen=True)
@@ -94,3 +96,35 @@ def load_state_dict(path: str | os.PathLike, key: str | None = None) -> dict:
     if key is not None:
         state = state[key]
     return state
+
+
+def listing(label: str, items: list[str], limit: int = 12) -> str:
+    """One indented line ``label (n): a, b, ... and k more`` of an error message."""
+    more = f", ... and {len(items) - limit} more" if len(items) > limit else ""
+    return f"  {label} ({len(items)}): {', '.join(items[:limit])}{more}"
+
+
+def state_dict_problems(expected: Mapping[str, torch.Size], given: Mapping[str, object]) -> list[str]:
+    """The lines listing what in ``given`` differs from the ``expected`` names and shapes: missing, unexpected,
+    not tensors, wrong shape. Empty when it fits exactly."""
+    lines = [
+        listing(label, keys)
+        for label, keys in (
+            ("missing", [k for k in expected if k not in given]),
+            ("unexpected", [k for k in given if k not in expected]),
+            (
+                "not tensors",
+                [f"{k} ({type(v).__name__})" for k, v in given.items() if k in expected and not isinstance(v, Tensor)],
+            ),
+            (
+                "wrong shape",
+                [
+                    f"{k} {tuple(v.shape)} instead of {tuple(expected[k])}"
+                    for k, v in given.items()
+                    if k in expected and isinstance(v, Tensor) and v.shape != expected[k]
+                ],
+            ),
+        )
+        if keys
+    ]
+    return lines

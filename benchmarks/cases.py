@@ -14,8 +14,6 @@ import torch
 from helpers import CleanPolicy, CleanTimes, Stopwatch, build_datamodule, build_model, demo_roots, summary, time_calls
 from torch.utils.flop_counter import FlopCounterMode
 
-# `apd_lightning.ops.distance_transform` is the function; the module holds DEFAULT_BACKEND.
-DT_MODULE = "apd_lightning.ops.distance_transform"
 MODELS = {"apdrawinggan": "apdrawinggan", "qmupd": "qmupd"}  # row prefix -> config name
 # QMUPD training rows run at this (0-based) epoch: the truncated cycle, whose weight is 0 only in epoch 0, is on.
 QMUPD_EPOCH = 100
@@ -71,6 +69,8 @@ def _model_overrides(prefix: str, spec: dict[str, Any]) -> dict[str, Any]:
     overrides: dict[str, Any] = {"compile": True} if spec.get("compile") else {}
     if "channels_last" in spec:
         overrides["channels_last"] = spec["channels_last"]
+    if spec.get("dt_backend"):  # APDrawingGAN's distance-transform backend, a constructor argument
+        overrides["dt_backend"] = spec["dt_backend"]
     if prefix == "qmupd":  # no pretrained files offline: HED at VGG16 width, random weights (same compute)
         overrides.update(auxiliaries="random_init", random_auxiliary_width=64, quality_path=None)
         if spec.get("styles"):  # draw only the first `styles` one-hot styles per photo
@@ -90,8 +90,6 @@ def build_training(spec: dict[str, Any], device: str, data_dir: Path, batches: i
     """The row's model (paper widths; QMUPD at :data:`QMUPD_EPOCH`) and ``batches`` training batches in memory."""
     prefix = spec["name"].removesuffix("_train_iter")
     _import_model(prefix)
-    if spec.get("dt_backend"):
-        importlib.import_module(DT_MODULE).DEFAULT_BACKEND = spec["dt_backend"]
     model = build_model(MODELS[prefix], spec["size"], **_model_overrides(prefix, spec))
     if prefix == "qmupd":
         model = at_epoch(model, spec.get("epoch", QMUPD_EPOCH))
@@ -167,6 +165,8 @@ def train_iter_case(spec: dict[str, Any], repeats: int, device: str, data_dir: P
     trainer = quiet_trainer(device, spec["precision"], len(batches), [timer], data_dir)
     trainer.fit(model, train_dataloaders=DataLoader(batches, batch_size=None))
     row = summary(timer.times)
+    if spec["name"].startswith("apdrawinggan"):  # the distance transform the loss really used
+        row["dt_backend_used"] = model.distance_transform.backend
     return {**row, "batch_size": 1, **_throughput(timer.flops.get_total_flops(), row["median_s"])}
 
 

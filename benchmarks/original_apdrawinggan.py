@@ -90,13 +90,3 @@ def build_inference(repo: Path, workdir: Path, data: Path, size: int, eval_mode:
         model.eval()
     batch = next(iter(quietly(CreateDataLoader, opt).load_data()))
     return model, batch
-
-
-def inference_step(model: Any, batch: dict):
-    """One call = one photo of their test loop: ``set_input`` and ``test`` (forward under ``no_grad``)."""
-
-    def step() -> None:
-        model.set_input(batch)
-        model.test()
-
-    return step

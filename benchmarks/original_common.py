@@ -120,3 +120,14 @@ def quietly(fn, *args, **kwargs):
 
     with contextlib.redirect_stdout(io.StringIO()):
         return fn(*args, **kwargs)
+
+
+def inference_step(model: Any, batch: dict):
+    """One call = one photo (QMUPD: in one style) of the originals' test loop: ``set_input`` and ``test``
+    (their forward under ``no_grad``); the same for both repositories' model classes."""
+
+    def step() -> None:
+        model.set_input(batch)
+        model.test()
+
+    return step

@@ -145,13 +145,3 @@ def build_inference(repo: Path, workdir: Path, data: Path, size: int) -> tuple[A
     quietly(model.setup, opt)
     batch = next(iter(quietly(create_dataset, opt)))
     return model, batch
-
-
-def inference_step(model: Any, batch: dict):
-    """One call = one photo in one style: ``set_input`` and ``test`` (forward under ``no_grad``)."""
-
-    def step() -> None:
-        model.set_input(batch)
-        model.test()
-
-    return step

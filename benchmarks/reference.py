@@ -69,7 +69,7 @@ def original_child(spec: dict[str, Any], threads: int, data_dir: Path, repos: di
 
     torch.set_num_threads(threads)
     from helpers import CleanPolicy, demo_roots, environment, peak_rss_mb, summary, time_calls
-    from original_common import stub_missing_modules
+    from original_common import inference_step, stub_missing_modules
     from torch.utils.flop_counter import FlopCounterMode
 
     stubbed = stub_missing_modules()
@@ -85,7 +85,7 @@ def original_child(spec: dict[str, Any], threads: int, data_dir: Path, repos: di
     else:
         extra = (spec["variant"] == "eval",) if prefix == "apdrawinggan" else ()
         model, batch = module.build_inference(repo, workdir, data, spec["size"], *extra)
-        step = module.inference_step(model, batch)
+        step = inference_step(model, batch)
     with FlopCounterMode(display=False) as flops:
         step()  # the first warm-up call, counted
     times = time_calls(step, repeats, warmup - 1, "cpu", policy)

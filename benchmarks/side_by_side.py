@@ -142,10 +142,14 @@ def table(summary: dict[str, Any]) -> str:
     if all(m.get("peak_rss_mb") for m in memory):
 
         def gb(key: str) -> str:
-            return " / ".join(f"{m['peak_rss_mb'].get(key, 0) / 1024:.1f}" for m in memory) + " GB"
+            if not all(key in m["peak_rss_mb"] for m in memory):
+                return "–"  # a row skipped (e.g. bf16 on a CPU without bf16 kernels) or failed
+            return " / ".join(f"{m['peak_rss_mb'][key] / 1024:.1f}" for m in memory) + " GB"
 
         def ratios(key: str) -> str:
-            return " / ".join(f"{m.get(key) or 0:.2f}×" for m in memory)
+            if not all(m.get(key) for m in memory):
+                return "–"
+            return " / ".join(f"{m[key]:.2f}×" for m in memory)
 
         lines.append(
             f"| peak memory, APDrawingGAN / QMUPD training | {gb('original')} | {gb('original_keep_freed')} "

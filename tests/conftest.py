@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny datasets written in the real on-disk layouts."""
+"""Shared fixtures: tiny datasets in the real on-disk layouts, metric-network stand-ins, one CPU thread, and a
+guard that no test writes into the repository. What the tests build lives in :mod:`tests.builders`."""
 
 from __future__ import annotations
 
@@ -11,58 +12,17 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
+import torch  # noqa: E402
 
-from apd_lightning.data.io import write_landmarks  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def quiet_trainer(**kwargs):
-    """A one-CPU ``lightning.Trainer`` without logger, checkpoints, progress bar, model summary or validation;
-    ``kwargs`` add to or override those settings."""
-    import lightning as L
-
-    defaults = {
-        "accelerator": "cpu",
-        "devices": 1,
-        "logger": False,
-        "enable_checkpointing": False,
-        "enable_progress_bar": False,
-        "enable_model_summary": False,
-        "limit_val_batches": 0,
-    }
-    return L.Trainer(**{**defaults, **kwargs})
-
-
-def tiny_apdrawinggan(size: int = 64):
-    """An APDrawingGAN with width-4 nets and two-layer local discriminators (fits 64 px part crops)."""
-    from apd_lightning.models import APDrawingGAN
-    from apd_lightning.nets import APDrawingDiscriminators, HierarchicalGenerator
-
-    return APDrawingGAN(HierarchicalGenerator(size, 4, 4, 4), APDrawingDiscriminators(size, 4, local_num_layers=2))
-
-
-def write_paired_sample(
-    root: Path, split: str, name: str, size: int = 64, seed: int = 0, rgb_mask: bool = False
-) -> np.ndarray:
-    """Write one A|B pair, its landmark file and mask in the APDrawing layout; return the landmarks."""
-    rng = np.random.default_rng(seed)
-    photo = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
-    drawing = np.full((size, size), 255, np.uint8)
-    drawing[size // 2, :] = 0  # one horizontal line
-    drawing[:, size // 4] = 0  # one vertical line
-    pair = np.concatenate([photo, np.repeat(drawing[..., None], 3, 2)], axis=1)
-    (root / "data" / split).mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pair).save(root / "data" / split / f"{name}.png")
-    s = size / 128
-    landmarks = np.array([[50, 62], [78, 62], [64, 78], [52, 93], [76, 93]], np.float64) * s
-    write_landmarks(root / "landmark" / "ALL" / f"{name}.txt", landmarks)
-    mask = np.zeros((size, size), np.uint8)
-    mask[size // 8 :, size // 8 : size - size // 8] = 255
-    (root / "mask" / "ALL").mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.repeat(mask[..., None], 3, 2) if rgb_mask else mask).save(root / "mask" / "ALL" / f"{name}.png")
-    return np.round(landmarks)
+from .builders import (  # noqa: E402
+    ROOT,
+    TinyFeatures,
+    TinyLPIPS,
+    save_image,
+    tiny_quality_net,
+    write_paired_sample,
+    write_unpaired_root,
+)
 
 
 @pytest.fixture
@@ -76,6 +36,16 @@ def paired_root(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture
+def unpaired_root(tmp_path: Path) -> Path:
+    """3 photos, 4 drawings (soft .npy styles), 2 test photos, 48 px, plus hidden files that must be ignored."""
+    root = write_unpaired_root(tmp_path / "unpaired")
+    hidden = root / "train" / "A" / ".ipynb_checkpoints"
+    save_image(np.zeros((8, 8, 3), np.uint8), hidden / "photo_0-checkpoint.png")
+    save_image(np.zeros((8, 8, 3), np.uint8), root / "train" / "B" / ".hidden.png")
+    return root
+
+
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory) -> Path:
     """Procedural demo data at 64 px (both layouts), generated once per session."""
@@ -84,6 +54,52 @@ def demo_root(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     make_demo_data(out, size=64, count=16, seed=0, progress=False)
     return out
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny tensors: one intra-op thread is much faster than several on a shared 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def one_thread_and_restored_determinism(one_thread):
+    """One intra-op thread; undo ``--trainer.deterministic true`` of an in-process run afterwards."""
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    yield
+    torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+
+
+@pytest.fixture
+def stand_ins(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
+    """Replace the offline loaders of ``apd_lightning.metrics.suite``; records the paths each was given."""
+    from apd_lightning.metrics import suite
+
+    calls: dict[str, list] = {"inception": [], "alexnet": [], "quality": []}
+
+    def fake(kind: str, build):
+        def load(path=None):
+            calls[kind].append(path)
+            return build()
+
+        return load
+
+    monkeypatch.setattr(suite, "load_inception_features", fake("inception", TinyFeatures))
+    monkeypatch.setattr(suite, "build_lpips", fake("alexnet", TinyLPIPS))
+    monkeypatch.setattr(suite, "load_quality_net", fake("quality", tiny_quality_net))
+    return calls
+
+
+@pytest.fixture
+def empty_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty torch hub cache, so "not found in the hub cache" holds whatever the machine has."""
+    hub = tmp_path / "torch_home"
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(hub / "hub"))
+    return hub
 
 
 _OUTPUT_FOLDERS = ("demo_output", "runs", "outputs", "lightning_logs", "wandb")

@@ -23,7 +23,7 @@ from apd_lightning.runs import (
     prepare_fit_run,
     run_name,
 )
-from tests.conftest import ROOT
+from tests.builders import ROOT
 
 CONFIGS = ROOT / "configs"
 

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..ops.face_parts import BOX_PARTS, REGIONS, FacePart
+
 STYLE_NAMES = ("thin", "bold", "hatched")
-PART_NAMES = ("eyel", "eyer", "nose", "mouth")
 # 5-point template (fractions of S): eyes, nose tip, mouth corners (APDrawing alignment).
 TEMPLATE = np.array([[0.3928, 0.4822], [0.6071, 0.4822], [0.5, 0.6089], [0.4036, 0.7243], [0.5964, 0.7243]])
 _CENTRE = np.array([0.5, 0.555])  # canonical face centre; the pose rotates/scales about it
@@ -38,8 +39,8 @@ class Portrait:
         landmarks: ``(5, 2)`` float64 ``(x, y)`` pixel coordinates (0-based pixel centres): image-left
             eye centre, image-right eye centre, nose tip, image-left and image-right mouth corners.
         background_mask: ``(S, S)`` uint8, 255 = person (face, hair, neck, shoulders), 0 = background.
-        part_masks: ``"eyel" | "eyer" | "nose" | "mouth"`` -> ``(S, S)`` uint8 0/255 feature regions
-            (eye regions include the brow), dilated by a few pixels.
+        part_masks: the four box parts (:data:`~apd_lightning.ops.face_parts.BOX_PARTS`) -> ``(S, S)`` uint8
+            0/255 feature regions (eye regions include the brow, the mouth is the lips), dilated by a few pixels.
         style: drawing style label in ``0..2`` (see :data:`STYLE_NAMES`).
     """
 
@@ -47,7 +48,7 @@ class Portrait:
     drawing: np.ndarray
     landmarks: np.ndarray
     background_mask: np.ndarray
-    part_masks: dict[str, np.ndarray]
+    part_masks: dict[FacePart, np.ndarray]
     style: int
 
 
@@ -307,10 +308,10 @@ def render_portrait(rng: np.random.Generator, size: int = 128, style: int | None
     eyes = [np.concatenate([e["brow"][17:][::-1], e["almond"][17:]]) for e in g["eyes"]]  # brow top, low lid
     dil = max(2, round(3 * S / 128))
     parts = {
-        "eyel": [(eyes[0], 0, True)],
-        "eyer": [(eyes[1], 0, True)],
-        "nose": [(g["nose"], 0, True), (g["bridge"], 1.0, False)],
-        "mouth": [(g["lips"], 0, True)],
+        FacePart.EYE_LEFT: [(eyes[0], 0, True)],
+        FacePart.EYE_RIGHT: [(eyes[1], 0, True)],
+        FacePart.NOSE: [(g["nose"], 0, True), (g["bridge"], 1.0, False)],
+        FacePart.MOUTH: [(g["lips"], 0, True)],
     }
     return Portrait(
         photo=np.clip(photo + 0.5, 0, 255).astype(np.uint8),
@@ -362,7 +363,8 @@ def make_demo_data(
 
         apdrawing/data/{train,test}/demo_XXXXX.png   RGB (2S x S): photo | drawing
         apdrawing/landmark/ALL/demo_XXXXX.txt        5 lines "x y" (integer pixels)
-        apdrawing/mask/{ALL,eyel,eyer,nose,mouth}/demo_XXXXX.png   "L" masks (ALL = person mask)
+        apdrawing/mask/ALL/demo_XXXXX.png            "L" person mask
+        apdrawing/mask/<part>/demo_XXXXX.png         "L" masks of eye_left, eye_right, nose, mouth
         apdrawing/test_single/demo_XXXXX.png         test photos (S x S RGB)
         apdrawing/styles.csv                         name,style
         unpaired/train/A/photo_XXXXX.png             photos of the first half of the training portraits
@@ -417,13 +419,11 @@ def make_demo_data(
         lm_path.parent.mkdir(parents=True, exist_ok=True)
         lm_path.write_text("".join(f"{round(x)} {round(y)}\n" for x, y in p.landmarks))
         _save(p.background_mask, paired / "mask" / "ALL" / f"{stem}.png", "L")
-        for part in PART_NAMES:
-            _save(p.part_masks[part], paired / "mask" / part / f"{stem}.png", "L")
+        for part in BOX_PARTS:
+            _save(p.part_masks[part], paired / "mask" / part.value / f"{stem}.png", "L")
         paired_styles.append((f"{stem}.png", pair.style))
         unpaired_masks = {
-            "nose": p.part_masks["nose"],
-            "lips": p.part_masks["mouth"],
-            "eyes": np.maximum(p.part_masks["eyel"], p.part_masks["eyer"]),
+            region: np.maximum.reduce([p.part_masks[part] for part in parts]) for region, parts in REGIONS.items()
         }
         if split == "test":
             _save(p.photo, paired / "test_single" / f"{stem}.png", "RGB")

@@ -15,44 +15,17 @@ import argparse
 import csv
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 from PIL import Image
-from torch import Tensor
 from torch.utils.data import Dataset
 
 from .base import SplitDataModule
+from .batches import RatedBatch
 from .io import DatasetError, image_size, is_hidden, list_images, read_image
-
-
-@dataclass
-class RatedBatch:
-    """Drawings with their ratings.
-
-    Attributes:
-        drawing: ``(B, 1, H, W)`` in [-1, 1].
-        score: ``(B,)`` float ratings, higher is better.
-        name: file names relative to the dataset root.
-    """
-
-    drawing: Tensor
-    score: Tensor
-    name: list[str]
-
-    def __len__(self) -> int:
-        return self.drawing.shape[0]
-
-    @classmethod
-    def collate(cls, samples: list[RatedBatch]) -> RatedBatch:
-        return cls(
-            torch.stack([s.drawing for s in samples]),
-            torch.stack([s.score for s in samples]),
-            [s.name for s in samples],
-        )
 
 
 def read_ratings(root: Path | str, ratings_csv: str = "ratings.csv") -> list[tuple[Path, float]]:

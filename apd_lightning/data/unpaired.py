@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -28,79 +28,14 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from ..ops.face_parts import REGIONS
 from .base import SplitDataModule
-from .batches import _collate_field
+from .batches import PhotoBatch, UnpairedBatch
 from .io import DatasetError, image_size, list_images, read_image
 from .transforms import A  # albumentations, imported with its update check switched off
 from .truth import find_true_drawings, read_drawing
 
-#: Region masks in channel order (the local discriminators' order).
-REGIONS = ("nose", "eyes", "lips")
 NUM_STYLES = 3
-
-
-def _collate(cls, samples):
-    return cls(**{f.name: _collate_field([getattr(s, f.name) for s in samples]) for f in fields(cls)})
-
-
-@dataclass
-class UnpairedBatch:
-    """A batch of photos with independently drawn drawings.
-
-    Attributes:
-        photo: ``(B, 3, H, W)`` in [-1, 1].
-        drawing: ``(B, 1, H, W)`` in [-1, 1].
-        style: ``(B, 3)`` the drawings' (soft) style vectors.
-        style_label: ``(B,)`` int64 ``argmax(style)``.
-        name: photo file stems.
-        drawing_name: drawing file stems.
-        photo_masks: ``(B, 3, H, W)`` in [0, 1], nose/eyes/lips of the photo (soft edges); ``None`` in
-            validation.
-        drawing_masks: ``(B, 3, H, W)`` the same for the drawing; ``None`` in validation.
-        true_drawing: ``(B, 3, H, W)`` in [-1, 1]: channel ``k`` is the true drawing of the photo in style
-            ``k + 1`` (ground truth for scoring only, never for training); ``None`` when there is none.
-    """
-
-    photo: Tensor
-    drawing: Tensor
-    style: Tensor
-    style_label: Tensor
-    name: list[str]
-    drawing_name: list[str]
-    photo_masks: Tensor | None = None
-    drawing_masks: Tensor | None = None
-    true_drawing: Tensor | None = None
-
-    def __len__(self) -> int:
-        return self.photo.shape[0]
-
-    @classmethod
-    def collate(cls, samples: list[UnpairedBatch]) -> UnpairedBatch:
-        """Stack per-sample instances (each with unbatched tensors) into one batch."""
-        return _collate(cls, samples)
-
-
-@dataclass
-class PhotoBatch:
-    """Photos to draw.
-
-    Attributes:
-        photo: ``(B, 3, S, S)`` in [-1, 1], resized to the model's size.
-        name: file stems.
-        original_size: ``(B, 2)`` int64 (height, width) of the files.
-    """
-
-    photo: Tensor
-    name: list[str]
-    original_size: Tensor
-
-    def __len__(self) -> int:
-        return self.photo.shape[0]
-
-    @classmethod
-    def collate(cls, samples: list[PhotoBatch]) -> PhotoBatch:
-        """Stack per-sample instances (each with unbatched tensors) into one batch."""
-        return _collate(cls, samples)
 
 
 @dataclass(frozen=True)

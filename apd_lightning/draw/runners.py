@@ -132,6 +132,8 @@ class OnnxRunner:
     precision = "32-true"
 
     def __init__(self, onnx: str | os.PathLike, device: str = "cpu") -> None:
+        import torch
+
         try:
             import onnxruntime as ort
         except ImportError as error:  # pragma: no cover - depends on the environment
@@ -144,6 +146,10 @@ class OnnxRunner:
             providers = [p for p in ("CUDAExecutionProvider",) if p in ort.get_available_providers()] + providers
         options = ort.SessionOptions()
         options.log_severity_level = 3  # errors only: constant folding notes are not the user's concern
+        # As many threads as torch uses, and idle threads sleep instead of spinning (spinning costs CPU time
+        # that other processes on a shared machine, or the next photo's decode, would use).
+        options.intra_op_num_threads = torch.get_num_threads()
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(path), options, providers=providers)
         except Exception:  # noqa: BLE001 - onnxruntime raises its own exception types

@@ -16,7 +16,7 @@ from .align import (
 )
 from .landmarks import FaceDetection, Landmarker, MediaPipeLandmarker, points5_from_mesh
 from .masks import (
-    MESH_PART_REGIONS,
+    MESH_PARTS,
     MediaPipeSegmenter,
     Segmenter,
     aligned_person_mask,
@@ -28,7 +28,7 @@ from .masks import (
 from .preprocess import FacePreprocessor, ReportRow, input_images, summarize, write_report
 
 __all__ = [
-    "MESH_PART_REGIONS",
+    "MESH_PARTS",
     "TEMPLATE_480",
     "TEMPLATE_512",
     "AlignedFace",

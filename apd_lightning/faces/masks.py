@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
+from ..ops.face_parts import REGIONS, FacePart
 from .landmarks import MESH_POINT_COUNT, MISSING_MEDIAPIPE, check_rgb
 
 # Landmark groups of the 468/478-point MediaPipe face mesh, read from the FACEMESH_* connection sets of
@@ -74,36 +75,38 @@ _LIPS = (
 )
 _NOSE = (1, 2, 4, 5, 6, 19, 45, 48, 64, 94, 97, 98, 115, 168, 195, 197, 220, 275, 278, 294, 326, 327, 344, 440)
 
-#: Part name -> regions; each region is the convex hull of its landmarks. Eyes = each eye with its brow.
-MESH_PART_REGIONS: dict[str, tuple[tuple[int, ...], ...]] = {
-    "eyes": (_LEFT_EYE + _LEFT_BROW, _RIGHT_EYE + _RIGHT_BROW),
-    "nose": (_NOSE,),
-    "lips": (_LIPS,),
+#: The mesh points of each face part; a part's mask is the convex hull of its points. The eyes include their brows,
+#: the mouth is the lips. MediaPipe's "left" is the subject's, i.e. the image-right eye.
+MESH_PARTS: dict[FacePart, tuple[int, ...]] = {
+    FacePart.EYE_LEFT: _RIGHT_EYE + _RIGHT_BROW,
+    FacePart.EYE_RIGHT: _LEFT_EYE + _LEFT_BROW,
+    FacePart.NOSE: _NOSE,
+    FacePart.MOUTH: _LIPS,
 }
 #: Default dilation of the part masks, as a fraction of the image side.
 PART_DILATION = 1.0 / 40.0
 
 
-def part_mask(mesh: np.ndarray, part: str, size: int, dilation: float = PART_DILATION) -> np.ndarray:
-    """One soft part mask from a face mesh in aligned coordinates.
+def part_mask(mesh: np.ndarray, region: str, size: int, dilation: float = PART_DILATION) -> np.ndarray:
+    """One soft region mask from a face mesh in aligned coordinates: the hulls of the region's parts.
 
     Args:
         mesh: ``(468 or 478, 2)`` pixel ``(x, y)`` landmarks in the ``size × size`` image.
-        part: ``"eyes"``, ``"nose"`` or ``"lips"`` (see :data:`MESH_PART_REGIONS`).
+        region: ``"nose"``, ``"eyes"`` or ``"lips"`` (a key of :data:`~apd_lightning.ops.face_parts.REGIONS`).
         size: side of the square mask.
         dilation: dilation radius as a fraction of ``size`` (0 disables dilation and blur).
 
     Returns:
         ``(size, size)`` uint8 in [0, 255], 255 on the part, soft (blurred) edges.
     """
-    if part not in MESH_PART_REGIONS:
-        raise ValueError(f"unknown part {part!r}; choose one of {sorted(MESH_PART_REGIONS)}")
+    if region not in REGIONS:
+        raise ValueError(f"unknown region {region!r}; choose one of {', '.join(REGIONS)}")
     mesh = np.asarray(mesh, dtype=np.float64)
     if mesh.ndim != 2 or mesh.shape[0] < 468 or mesh.shape[1] < 2:
         raise ValueError(f"mesh must have shape (468 or {MESH_POINT_COUNT}, 2), got {mesh.shape}")
     mask = np.zeros((size, size), np.uint8)
-    for region in MESH_PART_REGIONS[part]:
-        hull = cv2.convexHull(np.round(mesh[list(region), :2]).astype(np.int32))
+    for part in REGIONS[region]:
+        hull = cv2.convexHull(np.round(mesh[list(MESH_PARTS[part]), :2]).astype(np.int32))
         cv2.fillConvexPoly(mask, hull, 255, lineType=cv2.LINE_8)
     radius = int(round(size * dilation))
     if radius > 0:
@@ -114,8 +117,8 @@ def part_mask(mesh: np.ndarray, part: str, size: int, dilation: float = PART_DIL
 
 
 def part_masks(mesh: np.ndarray, size: int, dilation: float = PART_DILATION) -> dict[str, np.ndarray]:
-    """All part masks, ``{"eyes", "nose", "lips"} -> (size, size) uint8``; see :func:`part_mask`."""
-    return {part: part_mask(mesh, part, size, dilation) for part in MESH_PART_REGIONS}
+    """All region masks, ``{"nose", "eyes", "lips"} -> (size, size) uint8``; see :func:`part_mask`."""
+    return {region: part_mask(mesh, region, size, dilation) for region in REGIONS}
 
 
 def probability_to_mask(probability: np.ndarray) -> np.ndarray:

@@ -28,9 +28,10 @@ from PIL import Image
 from tqdm import tqdm
 
 from ..data.io import list_images, read_image, write_landmarks
+from ..ops.face_parts import REGIONS
 from .align import AlignedFace, align_face, transform_points, warp_like
 from .landmarks import FaceDetection, Landmarker
-from .masks import MESH_PART_REGIONS, Segmenter, aligned_person_mask, part_masks
+from .masks import Segmenter, aligned_person_mask, part_masks
 
 Layout = Literal["apdrawing", "unpaired"]
 Status = Literal["processed", "skipped", "failed"]
@@ -112,7 +113,7 @@ class FacePreprocessor:
         if self.layout == "unpaired":
             return {
                 "photo": self.out / "A" / f"{stem}.png",
-                **{part: self.out / f"A_{part}" / f"{stem}.png" for part in MESH_PART_REGIONS},
+                **{region: self.out / f"A_{region}" / f"{stem}.png" for region in REGIONS},
             }
         main = (self.out / "data" / self.split if self.drawings_dir else self.out / "photos") / f"{stem}.png"
         return {

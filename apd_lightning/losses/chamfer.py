@@ -11,12 +11,11 @@ second term (generated → real) is given a gradient through soft line masks, wh
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 import torch
 from torch import Tensor, nn
 
-from ..ops.distance_transform import distance_transform
+from ..ops.distance_transform import Backend, DistanceTransform, distance_transform
 
 
 def soft_ink(drawing: Tensor, sharpness: float = 10.0) -> Tensor:
@@ -78,7 +77,7 @@ def chamfer_loss(
         real: ``(B, 1, H, W)`` real drawing in [-1, 1].
         real_dt: ``(B, 2, H, W)`` ground-truth distance maps in [0, 1] (to the nearest dark / white pixel).
         sharpness: slope of the soft line masks of ``fake``.
-        transform: differentiable distance transform for ``fake`` (default: ``dt_function()``, ours).
+        transform: differentiable distance transform for ``fake`` (default: ours, :func:`distance_transform`).
 
     Returns:
         ``(real_to_fake, fake_to_real)``: d_CM(real → fake) sums the fake's distance maps over the real's dark
@@ -91,7 +90,7 @@ def chamfer_loss(
     batch = fake.shape[0]
     real_dark = (real < 0).to(fake.dtype)
     real_masks = torch.cat([real_dark, 1 - real_dark], dim=1)
-    fake_dt = normalised_distance_maps(fake, sharpness, transform or dt_function())
+    fake_dt = normalised_distance_maps(fake, sharpness, transform or distance_transform)
     real_to_fake = (real_masks * fake_dt).sum() / batch
     fake_ink = soft_ink(fake, sharpness)
     fake_masks = torch.cat([fake_ink, 1 - fake_ink], dim=1)
@@ -99,30 +98,35 @@ def chamfer_loss(
     return real_to_fake, fake_to_real
 
 
-def dt_function(backend: str = "ours", radius: int | None = None) -> Callable[[Tensor], Tensor]:
-    """The distance transform the loss uses: ``"ours"`` (exact up to ``radius``) or ``"kornia"``."""
-    if backend == "ours":
-        return partial(distance_transform, backend="ours", radius=radius)
-    if backend == "kornia":
-        return partial(distance_transform, backend="kornia")
-    raise ValueError(f"dt backend must be 'ours' or 'kornia', got {backend!r}")
+def generated_distance_transform(backend: Backend = "ours", radius: int | None = None) -> DistanceTransform:
+    """The differentiable distance transform of the generated drawing; ``radius`` is the ``ours`` backend's
+    truncation and is ignored with ``kornia`` (which has none), so a config can switch backends alone."""
+    return DistanceTransform(backend, radius if backend == "ours" else None)
 
 
 class ChamferLoss(nn.Module):
-    """Module form of :func:`chamfer_loss`; returns the weighted sum of both terms."""
+    """Module form of :func:`chamfer_loss`; returns the weighted sum of both terms.
+
+    Args:
+        weight_real_to_fake: λ₁ of d_CM(real → fake).
+        weight_fake_to_real: λ₂ of d_CM(fake → real).
+        sharpness: slope of the soft line masks of the generated drawing.
+        dt_backend: its distance transform: ``ours`` (exact, truncated at ``dt_radius``) or ``kornia``.
+        dt_radius: truncation radius of ``ours`` (default 32 px; ignored by ``kornia``).
+    """
 
     def __init__(
         self,
         weight_real_to_fake: float = 0.1,
         weight_fake_to_real: float = 0.1,
         sharpness: float = 10.0,
-        dt_backend: str = "ours",
+        dt_backend: Backend = "ours",
         dt_radius: int | None = None,
     ) -> None:
         super().__init__()
         self.weights = (weight_real_to_fake, weight_fake_to_real)
         self.sharpness = sharpness
-        self.transform = dt_function(dt_backend, dt_radius)
+        self.transform = generated_distance_transform(dt_backend, dt_radius)
 
     def forward(self, fake: Tensor, real: Tensor, real_dt: Tensor) -> Tensor:
         a, b = chamfer_loss(fake, real, real_dt, self.sharpness, self.transform)

@@ -1,24 +1,15 @@
 """UPD's asymmetric cycle: a relaxed forward cycle (LPIPS between HED edge maps) and a strict backward L1.
 
-The LPIPS network is torchmetrics' implementation (v0.1 ``net-lin`` with AlexNet), built offline by
-:func:`build_lpips`: the AlexNet features come from a local torchvision checkpoint and the linear layers from
-the file torchmetrics ships, so nothing is downloaded.
+The edge and LPIPS networks are passed in; :mod:`apd_lightning.nets.pretrained` builds them, frozen and offline.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchmetrics.functional.image.lpips import _NoTrainLpips
-
-from ..weights import load_state_dict, resolve_weights
-
-#: torchvision AlexNet ``features`` indices held by each slice of torchmetrics' LPIPS backbone.
-_ALEXNET_SLICES = ((1, range(0, 2)), (2, range(2, 5)), (3, range(5, 8)), (4, range(8, 10)), (5, range(10, 12)))
 
 Net = Callable[[Tensor], Tensor]
 
@@ -81,54 +72,3 @@ class RelaxedCycleLoss(nn.Module):
         with torch.no_grad():
             photo_edges = edge_image(photo, self.edge_net)
         return relaxed_cycle_loss(reconstruction, photo_edges, self.edge_net, self.perceptual)
-
-
-def alexnet_to_lpips(state: dict[str, Tensor]) -> dict[str, Tensor]:
-    """Rename a torchvision AlexNet state dict (``features.3.weight``) to LPIPS backbone keys
-    (``net.slice2.3.weight``); the classifier is dropped."""
-    slice_of = {i: n for n, indices in _ALEXNET_SLICES for i in indices}
-    out = {}
-    for key, value in state.items():
-        if key.startswith("features."):
-            index, rest = key.removeprefix("features.").split(".", 1)
-            out[f"net.slice{slice_of[int(index)]}.{index}.{rest}"] = value
-    return out
-
-
-def build_lpips(
-    alexnet_path: str | os.PathLike | None = None,
-    lpips_path: str | os.PathLike | None = None,
-    random_init: bool = False,
-) -> nn.Module:
-    """LPIPS v0.1 (AlexNet, ``net-lin``) from torchmetrics, frozen and always in eval mode, built offline.
-
-    Args:
-        alexnet_path: torchvision ImageNet AlexNet weights (``alexnet-owt-7be5be79.pth``); ``None`` looks in
-            the torch hub cache.
-        lpips_path: LPIPS v0.1 linear layers (``alex.pth``); ``None`` uses the copy shipped with torchmetrics.
-        random_init: a randomly initialised AlexNet instead of ``alexnet_path`` (tests and CPU demos only; the
-            linear layers are still loaded).
-
-    Returns:
-        A module ``(in0, in1) -> (B, 1, 1, 1)`` distances for ``(B, 3, H, W)`` images in [-1, 1].
-
-    Raises:
-        MissingWeightsError: a weights file is missing (the message names it and where it comes from).
-    """
-    backbone = None
-    if not random_init:
-        backbone = alexnet_to_lpips(load_state_dict(resolve_weights("alexnet", alexnet_path)))
-    lin_weights = None if lpips_path is None else str(resolve_weights("lpips_alex", lpips_path))
-    if lin_weights is not None:  # torchmetrics loads this file non-strictly: check its names and shapes first
-        from ..convert import check_official, lpips_layout, read_weights
-
-        problems = check_official(lpips_layout(), "lpips", read_weights(lin_weights), lin_weights)
-        if problems:
-            raise ValueError(f"{lin_weights} is not an LPIPS v0.1 AlexNet linear-layer file:\n" + "\n".join(problems))
-    net = _NoTrainLpips(pretrained=True, net="alex", pnet_rand=True, model_path=lin_weights)
-    if backbone is not None:
-        missing, unexpected = net.load_state_dict(backbone, strict=False)
-        if unexpected or [k for k in missing if k.startswith("net.")]:
-            raise ValueError(f"{alexnet_path} is not a torchvision AlexNet state dict")
-    net.requires_grad_(False)
-    return net.eval()

@@ -8,7 +8,7 @@ from typing import Any
 from torch import Tensor, nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 
-from .inception import load_inception_features
+from ..nets.pretrained import freeze, load_inception_features
 from .inputs import drawing_to_unit_rgb, full_precision
 
 
@@ -21,7 +21,7 @@ class DrawingFID(FrechetInceptionDistance):
 
     Args:
         feature_extractor: a module mapping ``(B, 3, H, W)`` images in [0, 1] to ``(B, D)`` features (give it
-            a ``num_features`` attribute); ``None`` loads the FID Inception from ``inception_path``.
+            a ``num_features`` attribute), used frozen; ``None`` loads the FID Inception from ``inception_path``.
         inception_path: the FID Inception weights file; ``None`` looks in the torch hub cache.
         reset_real_features: whether ``reset()`` also forgets the real drawings' statistics.
         **kwargs: torchmetrics ``Metric`` options.
@@ -42,8 +42,9 @@ class DrawingFID(FrechetInceptionDistance):
         reset_real_features: bool = True,
         **kwargs: Any,
     ) -> None:
-        if feature_extractor is None:
-            feature_extractor = load_inception_features(inception_path)
+        feature_extractor = freeze(
+            feature_extractor if feature_extractor is not None else load_inception_features(inception_path)
+        )
         super().__init__(feature=feature_extractor, reset_real_features=reset_real_features, normalize=True, **kwargs)
 
     def update(self, drawings: Tensor, real: bool) -> None:

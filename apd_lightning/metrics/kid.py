@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from torchmetrics.image.kid import KernelInceptionDistance, poly_mmd
 from torchmetrics.utilities.data import dim_zero_cat
 
-from .inception import load_inception_features
+from ..nets.pretrained import freeze, load_inception_features
 from .inputs import drawing_to_unit_rgb, full_precision
 
 
@@ -24,8 +24,8 @@ class DrawingKID(KernelInceptionDistance):
     result is reproducible. The polynomial-kernel MMD is computed in float64.
 
     Args:
-        feature_extractor: a module mapping ``(B, 3, H, W)`` images in [0, 1] to ``(B, D)`` features;
-            ``None`` loads the FID Inception from ``inception_path``.
+        feature_extractor: a module mapping ``(B, 3, H, W)`` images in [0, 1] to ``(B, D)`` features, used
+            frozen; ``None`` loads the FID Inception from ``inception_path``.
         inception_path: the FID Inception weights file; ``None`` looks in the torch hub cache.
         subsets: number of random subsets averaged.
         subset_size: drawings per subset (at most; see above).
@@ -47,8 +47,9 @@ class DrawingKID(KernelInceptionDistance):
         reset_real_features: bool = True,
         **kwargs: Any,
     ) -> None:
-        if feature_extractor is None:
-            feature_extractor = load_inception_features(inception_path)
+        feature_extractor = freeze(
+            feature_extractor if feature_extractor is not None else load_inception_features(inception_path)
+        )
         with warnings.catch_warnings():  # "KID will save all extracted features": that is the point
             warnings.filterwarnings("ignore", message=".*will save all extracted features.*")
             super().__init__(

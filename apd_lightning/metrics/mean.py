@@ -1,9 +1,10 @@
-"""Base of the metrics that average one value per image (chamfer distance, LPIPS, quality score)."""
+"""Base of the metrics that average one value per image (chamfer distance, LPIPS, quality score, judged style
+accuracy)."""
 
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torchmetrics import Metric
 
 
@@ -28,14 +29,3 @@ class ImageMean(Metric):
 
     def compute(self) -> Tensor:
         return (self.total / self.count.clamp_min(1)).float()
-
-
-class FrozenNetMean(ImageMean):
-    """An :class:`ImageMean` measured by a frozen network ``self.net`` that stays in eval mode."""
-
-    net: nn.Module
-
-    def train(self, mode: bool = True) -> FrozenNetMean:
-        super().train(mode)
-        self.net.eval()  # a frozen measuring network: no dropout, no BatchNorm statistics updates
-        return self

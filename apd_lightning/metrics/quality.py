@@ -7,18 +7,17 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from ..nets.quality import load_quality_net
+from ..nets.pretrained import freeze, load_quality_net
 from .inputs import full_precision
-from .mean import FrozenNetMean
+from .mean import ImageMean
 
 
-class QualityScore(FrozenNetMean):
+class QualityScore(ImageMean):
     """Mean score of a trained quality regressor over all drawings seen; higher is better.
 
     Args:
-        net: a module mapping ``(B, 1, H, W)`` drawings in [-1, 1] to ``(B,)`` scores (put in eval mode and
-            frozen here); ``None`` loads a :class:`~apd_lightning.nets.quality.QualityNet` from
-            ``quality_path``.
+        net: a module mapping ``(B, 1, H, W)`` drawings in [-1, 1] to ``(B,)`` scores, used frozen; ``None``
+            loads a :class:`~apd_lightning.nets.quality.QualityNet` from ``quality_path``.
         quality_path: a ``QualityRegressor`` checkpoint or a ``QualityNet`` state dict; ``None`` looks for
             ``quality.ckpt`` in the torch hub cache.
         **kwargs: torchmetrics ``Metric`` options.
@@ -33,7 +32,7 @@ class QualityScore(FrozenNetMean):
         self, net: nn.Module | None = None, quality_path: str | os.PathLike | None = None, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        self.net = (net if net is not None else load_quality_net(quality_path)).eval().requires_grad_(False)
+        self.net = freeze(net if net is not None else load_quality_net(quality_path))
 
     def update(self, drawings: Tensor) -> None:
         """Score ``(B, 1, H, W)`` drawings in [-1, 1]."""

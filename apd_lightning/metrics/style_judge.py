@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from .mean import FrozenNetMean
+from ..nets.pretrained import freeze
+from .mean import ImageMean
 
 
-class JudgedStyleAccuracy(FrozenNetMean):
+class JudgedStyleAccuracy(ImageMean):
     """Share of drawings that ``judge`` assigns to the requested style (1 = always; chance = 1 / styles).
 
     Args:
@@ -20,7 +21,7 @@ class JudgedStyleAccuracy(FrozenNetMean):
 
     def __init__(self, judge: nn.Module, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.net = judge.eval().requires_grad_(False)
+        self.net = freeze(judge)
 
     def update(self, drawing: Tensor, style: Tensor | int) -> None:
         """``drawing``: ``(B, 1, H, W)`` in [-1, 1]; ``style``: the requested 0-based style, ``(B,)`` or one int."""

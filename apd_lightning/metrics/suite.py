@@ -12,11 +12,10 @@ from collections.abc import Sequence
 
 from torchmetrics import Metric
 
-from ..nets.quality import load_quality_net
+from ..nets.pretrained import build_lpips, load_inception_features, load_quality_net
 from .fid import DrawingFID
-from .inception import load_inception_features
 from .kid import DrawingKID
-from .lpips import DrawingLPIPS, load_lpips_net
+from .lpips import DrawingLPIPS
 from .quality import QualityScore
 
 METRIC_NAMES = ("fid", "kid", "lpips", "quality")
@@ -25,8 +24,8 @@ __all__ = [
     "METRIC_NAMES",
     "build_metrics",
     "check_metric_names",
+    "build_lpips",
     "load_inception_features",
-    "load_lpips_net",
     "load_quality_net",
 ]
 
@@ -66,7 +65,7 @@ def build_metrics(
         if "kid" in names:
             metrics["kid"] = DrawingKID(feature_extractor=inception, subsets=kid_subsets, subset_size=kid_subset_size)
     if "lpips" in names:
-        metrics["lpips"] = DrawingLPIPS(net=load_lpips_net(alexnet_path))
+        metrics["lpips"] = DrawingLPIPS(net=build_lpips(alexnet_path))
     if "quality" in names:
         metrics["quality"] = QualityScore(net=load_quality_net(quality_path))
     return {name: metrics[name] for name in names}

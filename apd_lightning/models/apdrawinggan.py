@@ -11,7 +11,7 @@ from torch import Tensor
 
 from ..data.batches import PairedBatch
 from ..losses.adversarial import gan_loss
-from ..losses.chamfer import chamfer_loss, dt_function
+from ..losses.chamfer import chamfer_loss, generated_distance_transform
 from ..metrics.chamfer import ChamferDistance
 from ..nets.hierarchical import APDrawingDiscriminators, GeneratorOutput, HierarchicalGenerator
 from ..ops.face_parts import BOX_PARTS, FacePart, region_image
@@ -49,7 +49,7 @@ class APDrawingGAN(CompileHooks, GANHooks, L.LightningModule):
         dt_sharpness: slope of the soft line masks of the generated drawing.
         dt_backend: differentiable distance transform of the generated drawing: ``ours`` (exact, fast) or
             ``kornia`` (Kornia's approximate iterative transform).
-        dt_radius: truncation radius of ``ours`` in pixels (default 32).
+        dt_radius: truncation radius of ``ours`` in pixels (default 32; ignored by ``kornia``).
         gan_mode: ``vanilla`` (paper) or ``lsgan``.
         lr: Adam learning rate of both optimizers (2e-4).
         betas: Adam betas ((0.5, 0.999)).
@@ -58,7 +58,9 @@ class APDrawingGAN(CompileHooks, GANHooks, L.LightningModule):
         inference_norm: ``eval`` (running BatchNorm statistics, no dropout) or ``train`` (batch statistics and
             dropout, as the original always ran; use it with the authors' released weights).
         channels_last: keep weights and activations in channels-last memory format (faster convolutions on
-            CPU and on GPU tensor cores; ~15% less CPU time per 512² step here). Results are unchanged.
+            GPU tensor cores and on CPUs with AVX-512: ~15% less CPU time per 512² step there). ``auto``
+            (default): channels-last except when training on a CPU without AVX-512, where channels-first
+            was faster (:func:`~apd_lightning.models.gan_steps.wants_channels_last`). Results are unchanged.
         compile: compile the global, part and fusion nets and the seven discriminators with ``torch.compile``
             (inductor) when a loop starts; the first step of each mode takes minutes longer. Results match
             eager up to float rounding, except that dropout draws its masks differently.
@@ -82,7 +84,7 @@ class APDrawingGAN(CompileHooks, GANHooks, L.LightningModule):
         lr_constant_epochs: int = 300,
         lr_decay_epochs: int = 0,
         inference_norm: Literal["eval", "train"] = "eval",
-        channels_last: bool = True,
+        channels_last: bool | Literal["auto"] = "auto",
         compile: bool = False,
     ) -> None:
         super().__init__()
@@ -91,7 +93,7 @@ class APDrawingGAN(CompileHooks, GANHooks, L.LightningModule):
         self.generator = generator
         self.discriminators = discriminators
         self.val_chamfer = ChamferDistance()
-        self.distance_transform = dt_function(dt_backend, dt_radius)
+        self.distance_transform = generated_distance_transform(dt_backend, dt_radius)
 
     def compile_targets(self) -> list[torch.nn.Module]:
         """The U-Nets, the fusion net and the PatchGANs (the face-part crops and pastes stay eager)."""

@@ -13,16 +13,20 @@ class GANHooks:
     """LightningModule mixin of the two GANs: channels-last weights and GAN-safe DDP, both set in
     ``configure_model``, i.e. before Lightning wraps the module in ``DistributedDataParallel``.
 
-    * Channels-last (if ``hparams.channels_last``): convolutions then produce channels-last activations, faster
-      on CPU (oneDNN's bf16 kernels run ~3× faster than on channels-first input) and on GPU tensor cores. DDP
-      lays out its gradient buckets like the weights when it wraps them, so the weights must be channels-last
-      by then; converted later, every gradient would be copied into its bucket on every step (and torch warns
-      "Grad strides do not match bucket view strides").
+    * Channels-last (as :func:`wants_channels_last` decides from ``hparams.channels_last``): convolutions then
+      produce channels-last activations, faster on GPU tensor cores and on CPUs with AVX-512 (oneDNN's bf16
+      kernels run ~3× faster than on channels-first input). DDP lays out its gradient buckets like the weights
+      when it wraps them, so the weights must be channels-last by then; converted later, every gradient would
+      be copied into its bucket on every step (and torch warns "Grad strides do not match bucket view
+      strides").
     * DDP: see :func:`allow_unused_parameters`.
     """
 
     def _use_channels_last(self) -> None:
-        if self.hparams.get("channels_last", False):
+        trainer = self._trainer
+        training = trainer is not None and trainer.state.fn == "fit"
+        device = trainer.strategy.root_device if trainer is not None else self.device
+        if wants_channels_last(self.hparams.get("channels_last", False), device, training):
             self.to(memory_format=torch.channels_last)
 
     def configure_model(self) -> None:
@@ -42,6 +46,26 @@ class GANHooks:
 
     def on_predict_start(self) -> None:
         self._use_channels_last()
+
+
+def wants_channels_last(setting: bool | str, device: torch.device, training: bool) -> bool:
+    """Whether a model should run channels-last: ``setting`` itself, or for ``"auto"`` what was faster.
+
+    ``"auto"`` is channels-last everywhere except fp32/bf16 *training* on a CPU without AVX-512: there (AMD
+    EPYC, AVX2) oneDNN's channels-last weight-gradient kernels ran 3–8× slower than the forward convolution,
+    and a 512² training step spent 30 % (APDrawingGAN) / 12 % (QMUPD) more time in convolutions than on
+    channels-first input (``benchmarks/conv_peak.py``), while inference was faster channels-last.
+
+    Args:
+        setting: ``True``, ``False`` or ``"auto"`` (the models' ``channels_last`` argument).
+        device: where the model runs.
+        training: whether the model is being fitted.
+    """
+    if setting != "auto":
+        return bool(setting)
+    if device.type != "cpu" or not training:
+        return True
+    return torch.backends.cpu.get_cpu_capability().startswith("AVX512")
 
 
 def allow_unused_parameters(trainer: L.Trainer) -> None:

@@ -15,14 +15,14 @@ from typing import Literal
 import lightning as L
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 
-from ..data.unpaired import PhotoBatch, UnpairedBatch
+from ..data.batches import PhotoBatch, UnpairedBatch
 from ..losses.adversarial import gan_loss
-from ..losses.cycle import build_lpips, edge_image, relaxed_cycle_loss, strict_cycle_loss
+from ..losses.cycle import edge_image, relaxed_cycle_loss, strict_cycle_loss
 from ..losses.style import style_classification_loss
 from ..losses.truncation import TRUNCATION_SCALE, truncate
+from ..nets.pretrained import AuxiliaryMode, FrozenAuxiliaries, build_auxiliaries, check_auxiliary_mode
 from ..nets.qmupd_discriminators import QMUPDDiscriminators
 from ..nets.resnet import ResnetGenerator, StyleGenerator
 from .gan_steps import CompileHooks, GANHooks, adam, backward_step, log_train_losses
@@ -30,7 +30,6 @@ from .image_pool import ImagePool
 from .schedules import linear_decay_lambda
 from .spec import MODEL_SPEC_KEY, model_spec
 
-AuxiliaryMode = Literal["pretrained", "classical", "random_init"]
 _AUX = "auxiliaries."
 
 
@@ -73,74 +72,6 @@ def parse_styles(styles: str | list[list[float]], num_styles: int = 3) -> dict[s
     if not named:
         raise ValueError(f"no style given in {styles!r}")
     return named
-
-
-class FrozenAuxiliaries(nn.Module):
-    """HED, LPIPS and (QMUPD) the quality regressor: frozen and always in eval mode, yet differentiable with
-    respect to their inputs."""
-
-    def __init__(self, edges: nn.Module, perceptual: nn.Module, quality: nn.Module | None = None) -> None:
-        super().__init__()
-        self.edges, self.perceptual, self.quality = edges, perceptual, quality
-        self.requires_grad_(False)
-        self.eval()
-
-    def train(self, mode: bool = True) -> FrozenAuxiliaries:
-        return super().train(False)
-
-
-def build_auxiliaries(
-    mode: AuxiliaryMode,
-    use_quality: bool,
-    hed_path: str | None = None,
-    alexnet_path: str | None = None,
-    lpips_path: str | None = None,
-    quality_path: str | None = None,
-    random_width: int = 8,
-) -> FrozenAuxiliaries:
-    """Load the frozen networks (``pretrained``), use fixed operators in place of HED and LPIPS
-    (``classical``: multi-scale Sobel edges and multi-scale 1 − SSIM; the quality net, when used, is still
-    loaded from its file) or build small random stand-ins (``random_init``, unit tests only).
-
-    Raises:
-        MissingWeightsError: one or more files are missing; the message lists each with its source.
-    """
-    from ..losses.structure import MultiScaleStructuralDistance
-    from ..nets.hed import HED, load_hed
-    from ..nets.quality import QualityNet, load_quality_net
-    from ..ops.edges import MultiScaleEdges
-    from ..weights import MissingWeightsError
-
-    if mode == "random_init":
-        rank_zero_warn(
-            "model.auxiliaries=random_init: HED, the LPIPS AlexNet and the quality regressor are "
-            "random stand-ins, so the cycle and quality losses are not the papers'; for tests and "
-            "demos only"
-        )
-        quality = QualityNet("small", width=random_width).freeze() if use_quality else None
-        perceptual = build_lpips(lpips_path=lpips_path, random_init=True)
-        return FrozenAuxiliaries(HED(random_width), perceptual, quality)
-    if mode not in ("pretrained", "classical"):
-        raise ValueError(f"auxiliaries must be 'pretrained', 'classical' or 'random_init', got {mode!r}")
-    classical = mode == "classical"
-    loaders = {
-        "edges": MultiScaleEdges if classical else lambda: load_hed(hed_path),
-        "perceptual": MultiScaleStructuralDistance if classical else lambda: build_lpips(alexnet_path, lpips_path),
-        "quality": (lambda: load_quality_net(quality_path)) if use_quality else (lambda: None),
-    }
-    nets, errors = {}, []
-    for key, load in loaders.items():
-        try:
-            nets[key] = load()
-        except MissingWeightsError as error:
-            errors.append(str(error))
-    if errors:
-        listed = "\n  - ".join(errors)
-        raise MissingWeightsError(
-            f"QMUPD training needs its frozen auxiliary networks:\n  - {listed}\n"
-            "(to test without them set model.init_args.auxiliaries: random_init)"
-        )
-    return FrozenAuxiliaries(**nets)
 
 
 @dataclass
@@ -204,7 +135,9 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         styles: shorthand that replaces ``predict_styles``: one-hot style numbers ``"1,2,3"``, vectors
             ``"0.5:0.5:0"`` or ``[[0.5, 0.5, 0]]`` (see :func:`parse_styles`).
         channels_last: keep weights and activations (auxiliaries included) in channels-last memory format
-            (faster convolutions on CPU, ~3× with ``bf16-mixed``, and on GPU tensor cores). Results are unchanged.
+            (faster convolutions on GPU tensor cores and on CPUs with AVX-512, ~3× with ``bf16-mixed``).
+            ``auto`` (default): channels-last except when training on a CPU without AVX-512, where
+            channels-first was faster. Results are unchanged.
         compile: compile both generators and the five discriminators with ``torch.compile`` (inductor) when a
             loop starts; the first step of each mode takes minutes longer. Results match eager up to float
             rounding.
@@ -242,7 +175,7 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         predict_styles: dict[str, list[float]] | None = None,
         predict_original_size: bool = True,
         styles: str | list[list[float]] | None = None,
-        channels_last: bool = True,
+        channels_last: bool | Literal["auto"] = "auto",
         compile: bool = False,
     ) -> None:
         super().__init__()
@@ -250,8 +183,7 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         self.save_hyperparameters(ignore=["generator", "reverse_generator", "discriminators"])
         if truncation_gradient not in ("detach", "straight_through"):
             raise ValueError(f"truncation_gradient must be 'detach' or 'straight_through', got {truncation_gradient!r}")
-        if auxiliaries not in ("pretrained", "classical", "random_init"):
-            raise ValueError(f"auxiliaries must be 'pretrained', 'classical' or 'random_init', got {auxiliaries!r}")
+        check_auxiliary_mode(auxiliaries)
         if styles is not None:
             predict_styles = parse_styles(styles, generator.style_dim)
         self.predict_styles = dict(predict_styles or one_hot_styles(generator.style_dim))

@@ -1,8 +1,10 @@
-"""Shared building blocks: norm-layer aliases, weight init, residual block, fast dropout."""
+"""Shared building blocks: the layers the nets take as arguments and their aliases, weight init, residual block."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -27,23 +29,6 @@ class InstanceNorm2d(nn.InstanceNorm2d):
         if x.dim() == 4 and x.shape[0] == 1 and not self.track_running_stats:
             return F.batch_norm(x, None, None, self.weight, self.bias, True, 0.0, self.eps)
         return super().forward(x)
-
-
-NORM_LAYERS: dict[str, type[nn.Module] | functools.partial] = {
-    "batch": nn.BatchNorm2d,
-    "sync_batch": nn.SyncBatchNorm,
-    "instance": functools.partial(InstanceNorm2d, affine=False, track_running_stats=False),
-    "none": nn.Identity,
-}
-
-
-def resolve_norm(norm: str | type[nn.Module]) -> type[nn.Module] | functools.partial:
-    """Turn a norm alias (``batch``, ``sync_batch``, ``instance``, ``none``) or a class into a layer factory."""
-    if isinstance(norm, str):
-        if norm not in NORM_LAYERS:
-            raise ValueError(f"unknown norm {norm!r}; choose one of {sorted(NORM_LAYERS)}")
-        return NORM_LAYERS[norm]
-    return norm
 
 
 def uses_bias(norm_layer) -> bool:
@@ -71,19 +56,17 @@ class Dropout(nn.Dropout):
     At p = 0.5 (the only rate the papers use) the keep mask is a uniform random bit per element
     (``bool.random_()``), several times faster on CPU than ``bernoulli_`` (35 ms instead of 200 ms for a
     64×512×512 map); other rates compare uniform floats. Kept values are scaled by ``1 / (1 - p)``; eval mode is
-    the identity. The masks differ from ``nn.Dropout``'s for the same seed; set ``reference_rng = True`` to
-    draw them exactly as ``nn.Dropout`` does (same-seed parity with the original code).
+    the identity. The masks differ from ``nn.Dropout``'s for the same seed: nets built with
+    ``dropout_layer="torch"`` (``nn.Dropout``) draw them as the original code did (same-seed parity).
 
     Shape:
         any; the output has the input's shape, dtype and memory format.
     """
 
-    reference_rng: bool = False
-
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0:
             return x
-        if self.reference_rng or self.p == 1 or self.inplace:
+        if self.p == 1 or self.inplace:
             return super().forward(x)
         if self.p == 0.5:
             keep = torch.empty_like(x, dtype=torch.bool).random_()
@@ -105,6 +88,51 @@ class ReflectionPad2d(nn.ReflectionPad2d):
             with torch.autocast(x.device.type, enabled=False):
                 return super().forward(x)
         return super().forward(x)
+
+
+Layer = Callable[..., nn.Module]
+
+#: String aliases of the layers the nets take as arguments, by kind. ``instance`` is :class:`InstanceNorm2d` as
+#: the references use it (no affine parameters, no running statistics); the ``torch`` entries are torch's own
+#: classes (``nn.Dropout`` draws the original code's masks for a seed; ``nn.ReflectionPad2d`` runs in float32
+#: under autocast).
+LAYER_ALIASES: dict[str, dict[str, Layer]] = {
+    "norm": {
+        "batch": nn.BatchNorm2d,
+        "sync_batch": nn.SyncBatchNorm,
+        "instance": functools.partial(InstanceNorm2d, affine=False, track_running_stats=False),
+        "none": nn.Identity,
+    },
+    "dropout": {"fast": Dropout, "torch": nn.Dropout},
+    "pad": {"reflect": ReflectionPad2d, "torch": nn.ReflectionPad2d},
+}
+
+
+def resolve_layer(layer: str | Layer, kind: Literal["norm", "dropout", "pad"] = "norm") -> Layer:
+    """The layer class (or factory) named by an alias of ``kind`` in :data:`LAYER_ALIASES`; a class or factory
+    passes unchanged. The one place the nets turn ``norm_layer``, ``dropout_layer`` and ``pad_layer`` into layers.
+
+    Raises:
+        ValueError: an unknown alias (the message lists the known ones).
+    """
+    if not isinstance(layer, str):
+        return layer
+    aliases = LAYER_ALIASES[kind]
+    if layer not in aliases:
+        raise ValueError(f"unknown {kind} layer {layer!r}; choose one of {sorted(aliases)} or pass a class")
+    return aliases[layer]
+
+
+def conv_layers(norm_layer: str | Layer, pad_layer: str | Layer = "reflect") -> tuple[Layer, Layer, bool]:
+    """``(norm, pad, bias)`` of a conv net: the resolved norm and padding layers, and whether its convolutions
+    carry a bias (see :func:`uses_bias`)."""
+    norm = resolve_layer(norm_layer, "norm")
+    return norm, resolve_layer(pad_layer, "pad"), uses_bias(norm)
+
+
+def resolve_norm(norm: str | Layer) -> Layer:
+    """:func:`resolve_layer` for norm layers (``batch``, ``sync_batch``, ``instance``, ``none``)."""
+    return resolve_layer(norm, "norm")
 
 
 class _ContiguousGrad(torch.autograd.Function):
@@ -130,22 +158,31 @@ def contiguous_grad(x: Tensor) -> Tensor:
 class ResnetBlock(nn.Module):
     """Two reflect-padded 3×3 convs with norm and an identity skip (CycleGAN / pix2pix ResNet block).
 
+    Args:
+        channels: input and output channels.
+        norm_layer: norm class or alias (see :func:`resolve_layer`).
+        dropout: dropout rate between the convs (0: none).
+        pad_layer: padding class or alias.
+        dropout_layer: dropout class or alias.
+
     Shape:
         ``(B, C, H, W) -> (B, C, H, W)``.
     """
 
-    def __init__(self, channels: int, norm_layer=nn.BatchNorm2d, dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        channels: int,
+        norm_layer: str | type[nn.Module] = "batch",
+        dropout: float = 0.0,
+        pad_layer: str | type[nn.Module] = "reflect",
+        dropout_layer: str | type[nn.Module] = "fast",
+    ) -> None:
         super().__init__()
-        bias = uses_bias(norm_layer)
-        layers: list[nn.Module] = [
-            ReflectionPad2d(1),
-            nn.Conv2d(channels, channels, 3, bias=bias),
-            norm_layer(channels),
-            nn.ReLU(True),
-        ]
+        norm, pad, bias = conv_layers(norm_layer, pad_layer)
+        layers: list[nn.Module] = [pad(1), nn.Conv2d(channels, channels, 3, bias=bias), norm(channels), nn.ReLU(True)]
         if dropout > 0:
-            layers.append(Dropout(dropout))
-        layers += [ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), norm_layer(channels)]
+            layers.append(resolve_layer(dropout_layer, "dropout")(dropout))
+        layers += [pad(1), nn.Conv2d(channels, channels, 3, bias=bias), norm(channels)]
         self.conv_block = nn.Sequential(*layers)
 
     def forward(self, x):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from .blocks import init_weights, resolve_norm, uses_bias
+from .blocks import init_weights, resolve_layer, uses_bias
 
 
 class PatchDiscriminator(nn.Module):
@@ -28,7 +28,7 @@ class PatchDiscriminator(nn.Module):
         norm_layer: str | type[nn.Module] = "batch",
     ) -> None:
         super().__init__()
-        norm = resolve_norm(norm_layer)
+        norm = resolve_layer(norm_layer, "norm")
         bias = uses_bias(norm)
         self.num_layers = num_layers
         layers: list[nn.Module] = [nn.Conv2d(in_channels, base_channels, 4, 2, 1), nn.LeakyReLU(0.2, True)]

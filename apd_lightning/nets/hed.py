@@ -2,20 +2,15 @@
 
 The layout follows sniklaus/pytorch-hed (the ``network-bsds500.pytorch`` weights the reference loads):
 VGG16 conv1–conv5, a 1×1 score conv per stage bilinearly upsampled to the input size, a 1×1 fusion of the
-five maps and a sigmoid. :func:`hed_state_dict_from_sniklaus` renames those weights (``netVggOne.0.weight`` …
-or the older ``moduleVggOne.0.weight`` …) to this module's names.
+five maps and a sigmoid. :data:`SNIKLAUS_LAYERS` maps this module's names to theirs (``netVggOne.0.weight`` … or
+the older ``moduleVggOne.0.weight`` …); :func:`~apd_lightning.nets.pretrained.load_hed` loads the weights frozen.
 """
 
 from __future__ import annotations
 
-import os
-import re
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-
-from ..weights import load_state_dict, resolve_weights
 
 #: Caffe BGR means of the BSDS500 HED, on the 0–255 scale.
 BGR_MEAN = (104.00698793, 116.66876762, 122.67891434)
@@ -61,34 +56,33 @@ class HED(nn.Module):
         return torch.sigmoid(self.fuse(torch.cat(sides, dim=1)))
 
 
+def _sniklaus_layers() -> dict[str, str]:
+    convs = [[(1 if stage else 0) + 2 * k for k in range(n)] for stage, n in enumerate(_CONVS_PER_STAGE)]
+    layers = {f"stages.{s}.{i}": f"Vgg{name}.{i}" for s, name in enumerate(_STAGE_NAMES) for i in convs[s]}
+    layers |= {f"side_outputs.{s}": f"Score{name}" for s, name in enumerate(_STAGE_NAMES)}
+    return layers | {"fuse": "Combine.0"}
+
+
+#: Our layer paths -> sniklaus/pytorch-hed's without their ``net`` (or older ``module``) prefix:
+#: ``stages.2.5`` -> ``VggThr.5``, ``side_outputs.3`` -> ``ScoreFou``, ``fuse`` -> ``Combine.0``. The one key table
+#: of both loading (:func:`hed_state_dict_from_sniklaus`) and conversion (``convert-weights --kind hed``).
+SNIKLAUS_LAYERS: dict[str, str] = _sniklaus_layers()
+
+
 def hed_state_dict_from_sniklaus(state: dict[str, Tensor]) -> dict[str, Tensor]:
     """Rename sniklaus/pytorch-hed keys (``net*`` or the older ``module*`` prefix) to :class:`HED` names.
 
     ``netVggTwo.1.weight`` -> ``stages.1.1.weight``, ``netScoreThr.bias`` -> ``side_outputs.2.bias``,
     ``netCombine.0.weight`` -> ``fuse.weight``. Keys already in :class:`HED` form pass unchanged.
     """
-    index = {name: i for i, name in enumerate(_STAGE_NAMES)}
+    ours = {official: layer for layer, official in SNIKLAUS_LAYERS.items()}
     out = {}
     for key, value in state.items():
         key = key.removeprefix("module.")  # DataParallel wrapper, if any
-        if match := re.fullmatch(r"(?:net|module)Vgg(\w{3})\.(.+)", key):
-            key = f"stages.{index[match[1]]}.{match[2]}"
-        elif match := re.fullmatch(r"(?:net|module)Score(\w{3})\.(.+)", key):
-            key = f"side_outputs.{index[match[1]]}.{match[2]}"
-        elif match := re.fullmatch(r"(?:net|module)Combine\.0\.(.+)", key):
-            key = f"fuse.{match[1]}"
+        layer, _, name = key.rpartition(".")
+        for prefix in ("net", "module"):
+            if layer.startswith(prefix) and layer.removeprefix(prefix) in ours:
+                key = f"{ours[layer.removeprefix(prefix)]}.{name}"
+                break
         out[key] = value
     return out
-
-
-def load_hed(path: str | os.PathLike | None = None) -> HED:
-    """The BSDS500 HED from ``path`` (``None``: ``network-bsds500.pytorch`` in the torch hub cache), frozen.
-
-    Raises:
-        MissingWeightsError: the file is missing (the message names it and where to download it).
-    """
-    state = hed_state_dict_from_sniklaus(load_state_dict(resolve_weights("hed", path)))
-    net = HED()
-    net.load_state_dict(state)
-    net.requires_grad_(False)  # frozen, but still differentiable with respect to the input
-    return net.eval()

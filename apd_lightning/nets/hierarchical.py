@@ -18,7 +18,7 @@ from ..ops.face_parts import (
     part_boxes,
     region_image,
 )
-from .blocks import ReflectionPad2d, ResnetBlock, init_weights, resolve_norm, uses_bias
+from .blocks import ResnetBlock, conv_layers, init_weights
 from .discriminators import PatchDiscriminator
 from .unet import UNetGenerator
 
@@ -26,21 +26,33 @@ from .unet import UNetGenerator
 class FusionNet(nn.Module):
     """Fuses the global drawing and the composited part drawing (the paper's ``Combiner``).
 
+    Args:
+        channels: width (64 in the paper).
+        num_blocks: residual blocks (2).
+        norm_layer: norm class or alias.
+        dropout: dropout 0.5 in the residual blocks, as in the paper.
+        pad_layer: padding class or alias (``reflect``: ours, keeps bf16 under autocast; ``torch``).
+        dropout_layer: dropout class or alias (``fast``: ours; ``torch``: the original's draws).
+
     Shape:
         ``(B, 2, H, W) -> (B, 1, H, W)`` in [-1, 1].
     """
 
-    def __init__(self, channels: int = 64, num_blocks: int = 2, norm_layer="batch", dropout: bool = True):
+    def __init__(
+        self,
+        channels: int = 64,
+        num_blocks: int = 2,
+        norm_layer: str | type[nn.Module] = "batch",
+        dropout: bool = True,
+        pad_layer: str | type[nn.Module] = "reflect",
+        dropout_layer: str | type[nn.Module] = "fast",
+    ) -> None:
         super().__init__()
-        norm = resolve_norm(norm_layer)
-        layers: list[nn.Module] = [
-            ReflectionPad2d(3),
-            nn.Conv2d(2, channels, 7, bias=uses_bias(norm)),
-            norm(channels),
-            nn.ReLU(True),
-        ]
-        layers += [ResnetBlock(channels, norm, 0.5 if dropout else 0.0) for _ in range(num_blocks)]
-        layers += [ReflectionPad2d(3), nn.Conv2d(channels, 1, 7), nn.Tanh()]
+        norm, pad, bias = conv_layers(norm_layer, pad_layer)
+        layers: list[nn.Module] = [pad(3), nn.Conv2d(2, channels, 7, bias=bias), norm(channels), nn.ReLU(True)]
+        rate = 0.5 if dropout else 0.0
+        layers += [ResnetBlock(channels, norm, rate, pad, dropout_layer) for _ in range(num_blocks)]
+        layers += [pad(3), nn.Conv2d(channels, 1, 7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
         init_weights(self)
 
@@ -97,8 +109,11 @@ class HierarchicalGenerator(nn.Module):
         global_channels: first-level width of the global U-Net (64 in the paper).
         part_channels: first-level width of the part U-Nets (64).
         fusion_channels: width of the fusion net (64).
-        norm_layer: ``batch`` (paper), ``sync_batch`` (DDP), ``instance`` or ``none``.
+        norm_layer: ``batch`` (paper), ``sync_batch`` (DDP), ``instance``, ``none`` or a class.
         dropout: dropout as in the paper (global and hair/background U-Nets, fusion blocks).
+        dropout_layer: ``fast`` (ours: same distribution, cheaper masks) or ``torch`` (``nn.Dropout``: the
+            original's masks for a given seed), or a class.
+        pad_layer: ``reflect`` (ours: keeps bf16 under autocast) or ``torch`` (``nn.ReflectionPad2d``), or a class.
 
     Shape:
         photo ``(B, 3, S, S)`` in [-1, 1], landmarks ``(B, 5, 2)`` pixels, background_mask ``(B, 1, S, S)``
@@ -111,8 +126,10 @@ class HierarchicalGenerator(nn.Module):
         global_channels: int = 64,
         part_channels: int = 64,
         fusion_channels: int = 64,
-        norm_layer: str = "batch",
+        norm_layer: str | type[nn.Module] = "batch",
         dropout: bool = True,
+        dropout_layer: str | type[nn.Module] = "fast",
+        pad_layer: str | type[nn.Module] = "reflect",
     ) -> None:
         super().__init__()
         levels = math.log2(image_size)
@@ -120,17 +137,18 @@ class HierarchicalGenerator(nn.Module):
             raise ValueError(f"image_size must be a power of two >= 64, got {image_size}")
         self.image_size = image_size
         num_downs = int(levels) - 1
+        layers = {"norm_layer": norm_layer, "dropout_layer": dropout_layer}
         self.global_net = UNetGenerator(
-            3, 1, global_channels, num_downs, 8, min(3, num_downs - 5) if dropout else 0, norm_layer
+            3, 1, global_channels, num_downs, 8, min(3, num_downs - 5) if dropout else 0, **layers
         )
         parts: dict[str, nn.Module] = {}
         for part in FacePart:
             if part in BOX_PARTS:
-                parts[part.value] = UNetGenerator(3, 1, part_channels, 3, 4, 0, norm_layer)
+                parts[part.value] = UNetGenerator(3, 1, part_channels, 3, 4, 0, **layers)
             else:
-                parts[part.value] = UNetGenerator(3, 1, part_channels, 4, 2, 1 if dropout else 0, norm_layer)
+                parts[part.value] = UNetGenerator(3, 1, part_channels, 4, 2, 1 if dropout else 0, **layers)
         self.part_nets = nn.ModuleDict(parts)
-        self.fusion = FusionNet(fusion_channels, 2, norm_layer, dropout)
+        self.fusion = FusionNet(fusion_channels, 2, norm_layer, dropout, pad_layer, dropout_layer)
 
     def forward(self, photo: Tensor, landmarks: Tensor, background_mask: Tensor) -> GeneratorOutput:
         if photo.shape[-2:] != (self.image_size, self.image_size):
@@ -165,7 +183,7 @@ class APDrawingDiscriminators(nn.Module):
         base_channels: int = 64,
         num_layers: int = 3,
         local_num_layers: int = 3,
-        norm_layer: str = "batch",
+        norm_layer: str | type[nn.Module] = "batch",
     ) -> None:
         super().__init__()
         self.global_net = PatchDiscriminator(4, base_channels, num_layers, norm_layer)

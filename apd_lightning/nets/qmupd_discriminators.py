@@ -9,11 +9,9 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from .blocks import init_weights, resolve_norm, uses_bias
+from ..ops.face_parts import REGIONS
+from .blocks import init_weights, resolve_layer, uses_bias
 from .discriminators import PatchDiscriminator
-
-#: Facial regions of the local discriminators, in the order of the mask channels.
-REGIONS = ("nose", "eyes", "lips")
 
 
 def masked_region(drawing: Tensor, mask: Tensor) -> Tensor:
@@ -70,7 +68,7 @@ class StyleDiscriminator(nn.Module):
             raise ValueError(f"image_size must be a multiple of 32 and >= 64, got {image_size}")
         if class_head not in ("conv", "pool"):
             raise ValueError(f"class_head must be 'conv' or 'pool', got {class_head!r}")
-        norm = resolve_norm(norm_layer)
+        norm = resolve_layer(norm_layer, "norm")
         bias = uses_bias(norm)
         self.image_size = image_size
         self.class_head = class_head

@@ -1,12 +1,12 @@
 """The drawing-quality regressor M of QMUPD: a drawing in, a scalar "higher is better" score out.
 
 Pure torch (no Lightning). :class:`QualityNet` is what :class:`~apd_lightning.models.quality.QualityRegressor`
-trains and what QMUPD's quality loss and the ``QualityScore`` metric load with :func:`load_quality_net`.
+trains and what QMUPD's quality loss and the ``QualityScore`` metric load, frozen, with
+:func:`~apd_lightning.nets.pretrained.load_quality_net`.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any, Literal
 
 import torch
@@ -77,7 +77,6 @@ class QualityNet(nn.Module):
         self.backbone = backbone
         self.width = width
         self.input_size = input_size or (299 if backbone == "inception_v3" else 64)
-        self.frozen = False
         if backbone == "inception_v3":
             self.trunk = inception_v3(weights=None, aux_logits=False, init_weights=False, transform_input=True)
             if pretrained_path is not None:
@@ -114,43 +113,3 @@ class QualityNet(nn.Module):
                     drawing.float(), size=size, mode="bilinear", align_corners=False, antialias=True
                 )
         return self.trunk(drawing).squeeze(1)
-
-    def freeze(self) -> QualityNet:
-        """No gradients to the parameters, eval mode for good (``train()`` is then ignored); still
-        differentiable with respect to the input, as a quality loss needs."""
-        self.requires_grad_(False)
-        self.frozen = True
-        return self.eval()
-
-    def train(self, mode: bool = True) -> QualityNet:
-        return super().train(mode and not self.frozen)
-
-
-def load_quality_net(path: str | os.PathLike | None = None, **kwargs: Any) -> QualityNet:
-    """Load a trained :class:`QualityNet`, frozen and in eval mode.
-
-    Args:
-        path: a ``QualityRegressor`` Lightning checkpoint (the architecture is read from it) or a plain
-            ``QualityNet`` state dict (give the architecture in ``kwargs``); ``None`` looks for
-            ``quality.ckpt`` in the torch hub cache. Loaded with ``weights_only=True``.
-        **kwargs: :class:`QualityNet` arguments; they override those stored in a checkpoint.
-
-    Raises:
-        MissingWeightsError: the file is missing; train one with ``configs/quality.yaml``.
-    """
-    path = resolve_weights("quality", path)
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f"{path} is not a state dict or a Lightning checkpoint")
-    config: dict[str, Any] = {}
-    state = checkpoint
-    if isinstance(checkpoint.get("state_dict"), dict):  # a QualityRegressor checkpoint
-        config = dict(checkpoint.get("hyper_parameters", {}).get("net_config") or {})
-        state = {k.removeprefix("net."): v for k, v in checkpoint["state_dict"].items() if k.startswith("net.")}
-    net = QualityNet(**{**config, **kwargs, "pretrained_path": None})
-    try:
-        net.load_state_dict(state)
-    except RuntimeError as error:
-        detail = " ".join(str(error).split())[:300]
-        raise ValueError(f"{path} does not fit QualityNet({net.config}): {detail}") from error
-    return net.freeze()

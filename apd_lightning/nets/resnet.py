@@ -11,13 +11,13 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from .blocks import ReflectionPad2d, ResnetBlock, init_weights, resolve_norm, uses_bias
+from .blocks import ResnetBlock, conv_layers, init_weights
 
 
-def _encoder(in_channels: int, base_channels: int, norm, bias: bool) -> list[nn.Module]:
+def _encoder(in_channels: int, base_channels: int, norm, pad, bias: bool) -> list[nn.Module]:
     """Reflect-pad 3, conv7, then two stride-2 conv3 (channels ×2 each), each with norm and ReLU."""
     layers: list[nn.Module] = [
-        ReflectionPad2d(3),
+        pad(3),
         nn.Conv2d(in_channels, base_channels, 7, bias=bias),
         norm(base_channels),
         nn.ReLU(True),
@@ -48,14 +48,14 @@ def _upsample(channels: int, bias: bool, upsampling: Upsampling) -> nn.Module:
 
 
 def _decoder(
-    base_channels: int, out_channels: int, norm, bias: bool, upsampling: Upsampling = "transposed"
+    base_channels: int, out_channels: int, norm, pad, bias: bool, upsampling: Upsampling = "transposed"
 ) -> list[nn.Module]:
     """Two ×2 upsamplings (channels ÷2 each) with norm and ReLU, reflect-pad 3, conv7, tanh."""
     layers: list[nn.Module] = []
     for i in (2, 1):
         channels = base_channels * 2**i
         layers += [_upsample(channels, bias, upsampling), norm(channels // 2), nn.ReLU(True)]
-    layers += [ReflectionPad2d(3), nn.Conv2d(base_channels, out_channels, 7), nn.Tanh()]
+    layers += [pad(3), nn.Conv2d(base_channels, out_channels, 7), nn.Tanh()]
     return layers
 
 
@@ -73,6 +73,7 @@ class ResnetGenerator(nn.Module):
         base_channels: width of the first conv (64); the residual blocks run at ``4 * base_channels``.
         num_blocks: residual blocks at 1/4 resolution (9).
         norm_layer: norm class or alias (``instance`` in the reference).
+        pad_layer: padding class or alias (``reflect``: ours, keeps bf16 under autocast; ``torch``).
         upsampling: ``transposed`` (the reference) or ``resize`` (nearest ×2 + conv3, no checkerboard; other
             state-dict keys, so released weights need ``transposed``).
 
@@ -87,17 +88,17 @@ class ResnetGenerator(nn.Module):
         base_channels: int = 64,
         num_blocks: int = 9,
         norm_layer: str | type[nn.Module] = "instance",
+        pad_layer: str | type[nn.Module] = "reflect",
         upsampling: Upsampling = "transposed",
     ) -> None:
         super().__init__()
-        norm = resolve_norm(norm_layer)
-        bias = uses_bias(norm)
+        norm, pad, bias = conv_layers(norm_layer, pad_layer)
         self.in_channels = in_channels
-        blocks = [ResnetBlock(base_channels * 4, norm) for _ in range(num_blocks)]
+        blocks = [ResnetBlock(base_channels * 4, norm, pad_layer=pad) for _ in range(num_blocks)]
         self.model = nn.Sequential(
-            *_encoder(in_channels, base_channels, norm, bias),
+            *_encoder(in_channels, base_channels, norm, pad, bias),
             *blocks,
-            *_decoder(base_channels, out_channels, norm, bias, upsampling),
+            *_decoder(base_channels, out_channels, norm, pad, bias, upsampling),
         )
         init_weights(self)
 
@@ -120,6 +121,7 @@ class StyleGenerator(nn.Module):
         num_blocks: residual blocks after the style injection (9).
         style_dim: length of the style vector (3 styles).
         norm_layer: norm class or alias (``instance`` in the reference).
+        pad_layer: padding class or alias (``reflect``: ours, keeps bf16 under autocast; ``torch``).
         style_modulation: also scale and shift the fused features per channel by a linear function of the
             style, after the fusion's norm (``h·(1 + γ(s)) + β(s)``, zero-initialised). Off in the reference:
             its instance norm removes the per-channel constant that the concatenated style map adds, so the
@@ -145,19 +147,19 @@ class StyleGenerator(nn.Module):
         num_blocks: int = 9,
         style_dim: int = 3,
         norm_layer: str | type[nn.Module] = "instance",
+        pad_layer: str | type[nn.Module] = "reflect",
         style_modulation: bool = False,
         upsampling: Upsampling = "transposed",
     ) -> None:
         super().__init__()
-        norm = resolve_norm(norm_layer)
-        bias = uses_bias(norm)
+        norm, pad, bias = conv_layers(norm_layer, pad_layer)
         self.in_channels = in_channels
         self.style_dim = style_dim
         width = base_channels * 4
-        self.model0 = nn.Sequential(*_encoder(in_channels, base_channels, norm, bias))
+        self.model0 = nn.Sequential(*_encoder(in_channels, base_channels, norm, pad, bias))
         fuse = [nn.Conv2d(width + style_dim, width, 3, padding=1, bias=bias), norm(width), nn.ReLU(True)]
-        blocks = [ResnetBlock(width, norm) for _ in range(num_blocks)]
-        self.model = nn.Sequential(*fuse, *blocks, *_decoder(base_channels, out_channels, norm, bias, upsampling))
+        blocks = [ResnetBlock(width, norm, pad_layer=pad) for _ in range(num_blocks)]
+        self.model = nn.Sequential(*fuse, *blocks, *_decoder(base_channels, out_channels, norm, pad, bias, upsampling))
         init_weights(self)
         self.style_modulation = None
         if style_modulation:

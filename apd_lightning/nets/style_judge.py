@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .pretrained import Frozen, freeze
+
 _BLUR = (torch.tensor([1.0, 2.0, 1.0])[:, None] * torch.tensor([1.0, 2.0, 1.0]) / 16).view(1, 1, 3, 3)
 
 
@@ -75,8 +77,8 @@ def train_style_judge(
     batch_size: int = 32,
     lr: float = 2e-3,
     seed: int = 0,
-) -> StyleJudge:
-    """Train a :class:`StyleJudge` on true drawings (deterministic for a given seed); returned frozen, in eval.
+) -> Frozen:
+    """Train a :class:`StyleJudge` on true drawings (deterministic for a given seed); returned :class:`Frozen`.
 
     Args:
         drawings: ``(N, 1, S, S)`` true drawings in [-1, 1]; ``S`` becomes the judge's ``image_size``.
@@ -88,7 +90,7 @@ def train_style_judge(
         seed: seeds the initialisation, the batches and the augmentation.
 
     Returns:
-        The trained judge.
+        The trained judge, frozen (no gradient, always in eval; calls and `predict` go to the judge).
     """
     if drawings.ndim != 4 or drawings.shape[1] != 1 or styles.shape != drawings.shape[:1]:
         raise ValueError(
@@ -111,5 +113,4 @@ def train_style_judge(
         loss.backward()
         optimizer.step()
         schedule.step()
-    judge.requires_grad_(False)
-    return judge.eval()
+    return freeze(judge)

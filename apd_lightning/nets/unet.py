@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .blocks import Dropout, contiguous_grad, init_weights, resolve_norm, uses_bias
+from .blocks import contiguous_grad, init_weights, resolve_layer, uses_bias
 
 
 class UNetBlock(nn.Module):
@@ -18,12 +18,14 @@ class UNetBlock(nn.Module):
         submodule: nn.Module | None,
         in_channels: int | None = None,
         outermost: bool = False,
-        norm_layer=nn.BatchNorm2d,
+        norm_layer: str | type[nn.Module] = "batch",
         dropout: bool = False,
+        dropout_layer: str | type[nn.Module] = "fast",
     ) -> None:
         super().__init__()
         self.outermost = outermost
         innermost = submodule is None
+        norm_layer = resolve_layer(norm_layer, "norm")
         bias = uses_bias(norm_layer)
         in_channels = outer_channels if in_channels is None else in_channels
         down: list[nn.Module] = [] if outermost else [nn.LeakyReLU(0.2, True)]
@@ -40,7 +42,7 @@ class UNetBlock(nn.Module):
                 norm_layer(outer_channels),
             ]
             if dropout:
-                up.append(Dropout(0.5))
+                up.append(resolve_layer(dropout_layer, "dropout")(0.5))
         self.down = nn.Sequential(*down)
         self.submodule = submodule if submodule is not None else nn.Identity()
         self.up = nn.Sequential(*up)
@@ -65,6 +67,7 @@ class UNetGenerator(nn.Module):
         max_multiplier: channel cap as a multiple of ``base_channels``.
         dropout_levels: how many levels directly above the innermost use dropout 0.5.
         norm_layer: norm class or alias (``batch``, ``instance``, ``sync_batch``, ``none``).
+        dropout_layer: dropout class or alias (``fast``: ours; ``torch``: ``nn.Dropout``, the original's draws).
 
     Shape:
         ``(B, in_channels, H, W) -> (B, out_channels, H, W)`` in [-1, 1] (tanh).
@@ -79,17 +82,18 @@ class UNetGenerator(nn.Module):
         max_multiplier: int = 8,
         dropout_levels: int = 3,
         norm_layer: str | type[nn.Module] = "batch",
+        dropout_layer: str | type[nn.Module] = "fast",
     ) -> None:
         super().__init__()
         if num_downs < 2:
             raise ValueError(f"num_downs must be >= 2, got {num_downs}")
-        norm = resolve_norm(norm_layer)
+        norm, drop = resolve_layer(norm_layer, "norm"), resolve_layer(dropout_layer, "dropout")
         self.num_downs = num_downs
         widths = [base_channels * min(2**i, max_multiplier) for i in range(num_downs)]
         block: nn.Module | None = None
         for level in range(num_downs - 1, 0, -1):  # innermost first
             dropout = block is not None and (num_downs - 1 - level) <= dropout_levels
-            block = UNetBlock(widths[level - 1], widths[level], block, norm_layer=norm, dropout=dropout)
+            block = UNetBlock(widths[level - 1], widths[level], block, None, False, norm, dropout, drop)
         self.model = UNetBlock(out_channels, widths[0], block, in_channels=in_channels, outermost=True, norm_layer=norm)
         init_weights(self)
 

@@ -1,7 +1,6 @@
 """Stateless tensor functions (no Lightning imports)."""
 
 from .distance_transform import (
-    DEFAULT_BACKEND,
     DEFAULT_RADIUS,
     DistanceTransform,
     distance_transform,
@@ -10,6 +9,7 @@ from .distance_transform import (
 )
 from .face_parts import (
     BOX_PARTS,
+    REGIONS,
     FacePart,
     boxes_mask,
     composite_parts,
@@ -24,9 +24,9 @@ from .face_parts import (
 
 __all__ = [
     "BOX_PARTS",
-    "DEFAULT_BACKEND",
     "DEFAULT_RADIUS",
     "DistanceTransform",
+    "REGIONS",
     "FacePart",
     "boxes_mask",
     "composite_parts",

@@ -31,8 +31,6 @@ from torch import Tensor, nn
 
 Backend = Literal["ours", "kornia"]
 
-#: Backend used when ``backend`` is not given.
-DEFAULT_BACKEND: Backend = "ours"
 #: Truncation radius of the ``"ours"`` backend when ``radius`` is not given (pixels; 32 suits 512² drawings).
 DEFAULT_RADIUS = 32
 #: On the CPU the min-plus pass works in tiles: ``_CPU_CHUNK`` window offsets times a band of rows sized so a
@@ -175,13 +173,26 @@ def _kornia_distance_transform(image: Tensor, kernel_size: int, h: float) -> Ten
     return kornia_distance_transform(image, kernel_size=kernel_size, h=h)
 
 
+def _check_arguments(backend: str, radius: int | None, kernel_size: int | None, h: float | None) -> None:
+    if backend == "ours":
+        if kernel_size is not None or h is not None:
+            raise ValueError("kernel_size and h are Kornia's parameters; the 'ours' backend takes radius")
+        if radius is not None and (isinstance(radius, bool) or not isinstance(radius, int) or radius < 1):
+            raise ValueError(f"radius must be an int >= 1, got {radius!r}")
+    elif backend == "kornia":
+        if radius is not None:
+            raise ValueError("radius belongs to the 'ours' backend; Kornia takes kernel_size and h")
+    else:
+        raise ValueError(f"backend must be 'ours' or 'kornia', got {backend!r}")
+
+
 # ---- public API -------------------------------------------------------------------------------------------
 def distance_transform(
     image: Tensor,
     kernel_size: int | None = None,
     h: float | None = None,
     *,
-    backend: Backend | None = None,
+    backend: Backend = "ours",
     radius: int | None = None,
 ) -> Tensor:
     """Differentiable distance from every pixel to the nearest ink (non-zero) pixel of a soft map.
@@ -202,7 +213,7 @@ def distance_transform(
         image: ``(B, C, H, W)`` soft target map in [0, 1] (1 = ink / target pixel).
         kernel_size: Kornia's kernel size (``"kornia"`` only).
         h: Kornia's soft-min temperature (``"kornia"`` only).
-        backend: ``"ours"`` or ``"kornia"``; ``None`` reads :data:`DEFAULT_BACKEND`.
+        backend: ``"ours"`` (default) or ``"kornia"``.
         radius: truncation radius in pixels (``"ours"`` only; default :data:`DEFAULT_RADIUS`).
 
     Returns:
@@ -224,25 +235,15 @@ def distance_transform(
         raise TypeError(f"image must be a floating-point tensor, got {image.dtype}")
     if image.shape[-2] == 0 or image.shape[-1] == 0:
         raise ValueError(f"image must have non-empty H and W, got shape {tuple(image.shape)}")
-    backend = DEFAULT_BACKEND if backend is None else backend
+    _check_arguments(backend, radius, kernel_size, h)
     compute_dtype = torch.float64 if image.dtype == torch.float64 else torch.float32
     device_type = image.device.type if image.device.type in ("cuda", "cpu") else "cpu"
-    if backend == "ours":
-        if kernel_size is not None or h is not None:
-            raise ValueError("kernel_size and h are Kornia's parameters; the 'ours' backend takes radius")
-        radius = DEFAULT_RADIUS if radius is None else radius
-        if isinstance(radius, bool) or not isinstance(radius, int) or radius < 1:
-            raise ValueError(f"radius must be an int >= 1, got {radius!r}")
-        with torch.autocast(device_type=device_type, enabled=False):
-            out = _truncated_edt(image.to(compute_dtype), radius)
-    elif backend == "kornia":
-        if radius is not None:
-            raise ValueError("radius belongs to the 'ours' backend; Kornia takes kernel_size and h")
-        with torch.autocast(device_type=device_type, enabled=False):
+    with torch.autocast(device_type=device_type, enabled=False):
+        if backend == "ours":
+            out = _truncated_edt(image.to(compute_dtype), DEFAULT_RADIUS if radius is None else radius)
+        else:
             kernel_size, h = 3 if kernel_size is None else kernel_size, 0.35 if h is None else h
             out = _kornia_distance_transform(image.to(compute_dtype), kernel_size, h)
-    else:
-        raise ValueError(f"backend must be 'ours' or 'kornia', got {backend!r}")
     return out.to(image.dtype)
 
 
@@ -250,10 +251,13 @@ class DistanceTransform(nn.Module):
     """Module form of :func:`distance_transform` (no parameters).
 
     Args:
-        backend: ``"ours"`` or ``"kornia"``; ``None`` reads :data:`DEFAULT_BACKEND` at each call.
-        radius: truncation radius (``"ours"`` only).
+        backend: ``"ours"`` (default) or ``"kornia"``.
+        radius: truncation radius (``"ours"`` only; default :data:`DEFAULT_RADIUS`).
         kernel_size: Kornia's kernel size (``"kornia"`` only).
         h: Kornia's temperature (``"kornia"`` only).
+
+    Raises:
+        ValueError: an unknown backend, or another backend's parameters.
 
     Shape:
         ``(B, C, H, W) -> (B, C, H, W)``.
@@ -266,12 +270,13 @@ class DistanceTransform(nn.Module):
 
     def __init__(
         self,
-        backend: Backend | None = None,
+        backend: Backend = "ours",
         radius: int | None = None,
         kernel_size: int | None = None,
         h: float | None = None,
     ) -> None:
         super().__init__()
+        _check_arguments(backend, radius, kernel_size, h)
         self.backend, self.radius, self.kernel_size, self.h = backend, radius, kernel_size, h
 
     def forward(self, image: Tensor) -> Tensor:

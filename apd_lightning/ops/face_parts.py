@@ -1,4 +1,5 @@
-"""Face-part geometry of APDrawingGAN: part boxes, vectorised crop and paste, region masks.
+"""The face-part vocabulary (:class:`FacePart`, QMUPD's :data:`REGIONS`) and APDrawingGAN's part geometry: part
+boxes, vectorised crop and paste, region masks.
 
 The paper's boxes are defined at 512 px (eyes 80×112, nose 96×96, mouth 80×128, H×W) around centres derived
 from the five landmarks. At other sizes the boxes scale with ``image_size / 512`` and are rounded up to a multiple
@@ -16,7 +17,9 @@ from torch import Tensor
 
 
 class FacePart(str, Enum):
-    """The six regions of the hierarchical generator, in compositing order."""
+    """The face parts every model, dataset and preprocessing step names: the six regions of APDrawingGAN's
+    hierarchical generator in compositing order (the values name its part nets); QMUPD's regions group them
+    (:data:`REGIONS`). Left and right are the image's."""
 
     EYE_LEFT = "eye_left"
     EYE_RIGHT = "eye_right"
@@ -28,6 +31,15 @@ class FacePart(str, Enum):
 
 #: The four parts that are cropped as rectangles (the other two are full-size masked images).
 BOX_PARTS: tuple[FacePart, ...] = (FacePart.EYE_LEFT, FacePart.EYE_RIGHT, FacePart.NOSE, FacePart.MOUTH)
+
+#: UPD / QMUPD's three facial regions in channel order (their masks, their local discriminators), each the union of
+#: these parts. The names are the reference's: mask folders ``A_nose`` / ``A_eyes`` / ``A_lips`` and weights
+#: ``D_ln`` / ``D_le`` / ``D_ll``.
+REGIONS: dict[str, tuple[FacePart, ...]] = {
+    "nose": (FacePart.NOSE,),
+    "eyes": (FacePart.EYE_LEFT, FacePart.EYE_RIGHT),
+    "lips": (FacePart.MOUTH,),
+}
 
 _BOX_SIZE_512 = {  # (height, width) at 512 px, paper values
     FacePart.EYE_LEFT: (80, 112),

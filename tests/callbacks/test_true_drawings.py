@@ -12,8 +12,7 @@ from torch import nn
 from apd_lightning.callbacks import TrueDrawingScores
 from apd_lightning.data import UnpairedDataModule
 from apd_lightning.data.demo import make_demo_data
-
-from ..qmupd.conftest import tiny_module
+from tests.builders import tiny_qmupd
 
 
 class Oracle(L.LightningModule):
@@ -70,17 +69,17 @@ def test_the_true_drawings_score_perfectly_and_the_wrong_style_is_caught(demo_ro
 @pytest.mark.filterwarnings("ignore:model.auxiliaries=random_init")
 def test_an_untrained_qmupd_is_far_from_the_truth_and_a_weak_judge_warns(demo_root):
     with pytest.warns(UserWarning, match="style judge reads only"):  # 2 steps: the judge has not learnt yet
-        scores = _validate(tiny_module(), demo_root, TrueDrawingScores(judge_steps=2))
+        scores = _validate(tiny_qmupd(), demo_root, TrueDrawingScores(judge_steps=2))
     assert scores["val/chamfer"] > 1.0  # pixels at 64 px
     assert 0 <= scores["val/judge_accuracy"] <= 1
 
 
+@pytest.mark.usefixtures("one_thread")
 @pytest.mark.filterwarnings("ignore:model.auxiliaries=random_init")
 def test_the_report_compares_the_untrained_and_the_trained_generator_on_every_held_out_photo(
     demo_root, tmp_path, capsys
 ):
-    torch.set_num_threads(1)
-    module = tiny_module()
+    module = tiny_qmupd()
     untrained = {k: v.clone() for k, v in module.generator.state_dict().items()}
     data = UnpairedDataModule(str(demo_root), image_size=64, batch_size=4, num_workers=0, val_size=6)
     callback = TrueDrawingScores(judge_steps=150, report_path=str(tmp_path / "report" / "scores.json"))

@@ -1,3 +1,7 @@
+"""The command line with APDrawingGAN and the project's own subcommands: configs parse, fit, validate,
+predict, exit codes."""
+
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -8,47 +12,16 @@ import yaml
 from PIL import Image
 
 from apd_lightning.cli import EXTRA_COMMANDS, TRAINER_COMMANDS, help_text, main
-
-from ..conftest import ROOT
+from tests.builders import ROOT
+from tests.helpers import apdrawinggan_args, read_report
 
 CONFIGS = ROOT / "configs"
+REPORT = "--trainer.callbacks+=tests.helpers.RunReport"
 BASE = {
     "demo/apdrawinggan.yaml": "apdrawinggan.yaml",
     "demo/qmupd.yaml": "qmupd.yaml",
     "demo/quality.yaml": "quality.yaml",
 }
-TINY = [  # APDrawingGAN small enough for 64 px and a few seconds
-    "--data.image_size",
-    "64",
-    "--data.num_workers",
-    "0",
-    "--data.batch_size",
-    "2",
-    "--model.generator.init_args.global_channels",
-    "4",
-    "--model.generator.init_args.part_channels",
-    "4",
-    "--model.generator.init_args.fusion_channels",
-    "4",
-    "--model.discriminators.init_args.base_channels",
-    "4",
-    "--model.discriminators.init_args.local_num_layers",
-    "2",
-    "--trainer.enable_progress_bar",
-    "false",
-]
-
-
-def _apd(demo_root: Path) -> list[str]:
-    return [
-        "-c",
-        str(CONFIGS / "apdrawinggan.yaml"),
-        "-c",
-        str(CONFIGS / "demo/apdrawinggan.yaml"),
-        "--data.root",
-        str(demo_root / "apdrawing"),
-        *TINY,
-    ]
 
 
 def _model_configs() -> list[Path]:
@@ -79,38 +52,36 @@ def test_paper_config_has_the_paper_settings(capsys):
 
 def test_fast_dev_run_fit_through_the_cli(demo_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the demo overlay checkpoints to demo_output/, relative to here
-    main(["fit", *_apd(demo_root), "--trainer.fast_dev_run", "2", "--trainer.default_root_dir", str(tmp_path)])
+    run = ["--trainer.fast_dev_run", "2", "--trainer.default_root_dir", str(tmp_path), REPORT]
+    assert main(["fit", *apdrawinggan_args(demo_root), *run]) == 0
     assert not (tmp_path / "apdrawinggan").exists()  # a dry run claims no run folder
+    report = read_report(tmp_path, "fit")
+    assert report["global_step"] == 2 and report["batch_sizes"] == [2]  # fast_dev_run 2 = max_steps 2: D + G
+    losses = {k: v for k, v in report["metrics"].items() if k.startswith("train/")}
+    assert {"train/g_total", "train/d_total", "train/g_dt_real_to_fake"} <= set(losses)
+    assert all(math.isfinite(v) for v in losses.values())
 
 
 def test_image_size_follows_the_data(demo_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    # data.image_size 64 is passed on to the nets (the paper config says 512): a mismatch would fail here
-    main(
-        ["validate", *_apd(demo_root), "--trainer.limit_val_batches", "1", "--trainer.default_root_dir", str(tmp_path)]
-    )
+    # data.image_size 64 is passed on to the nets (the paper config says 512)
+    run = ["--trainer.limit_val_batches", "1", "--trainer.default_root_dir", str(tmp_path), REPORT]
+    assert main(["validate", *apdrawinggan_args(demo_root), *run]) == 0
+    report = read_report(tmp_path, "validate")
+    assert report["image_sizes"] == {"generator": 64}
+    assert 0 <= report["metrics"]["val/l1"] <= 2 and report["metrics"]["val/chamfer"] >= 0
 
 
 def test_fit_then_predict_writes_one_png_per_photo_and_refuses_to_overwrite(demo_root, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # the demo overlay checkpoints to demo_output/checkpoints, relative to here
-    main(
-        [
-            "fit",
-            *_apd(demo_root),
-            "--trainer.max_epochs",
-            "1",
-            "--trainer.limit_train_batches",
-            "1",
-            "--trainer.limit_val_batches",
-            "1",
-        ]
-    )
+    fit = ["fit", *apdrawinggan_args(demo_root), "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "1"]
+    assert main([*fit, "--trainer.limit_val_batches", "1"]) == 0
     ckpt = tmp_path / "demo_output" / "checkpoints" / "last.ckpt"
     assert ckpt.is_file()
     out = tmp_path / "drawings"
     predict = [
         "predict",
-        *_apd(demo_root),
+        *apdrawinggan_args(demo_root),
         "--ckpt_path",
         str(ckpt),
         "--data.predict_output_dir",
@@ -119,7 +90,7 @@ def test_fit_then_predict_writes_one_png_per_photo_and_refuses_to_overwrite(demo
         str(tmp_path / "run"),
     ]
     capsys.readouterr()
-    main(predict)
+    assert main(predict) == 0
     assert f"predict: weights from {ckpt}" in capsys.readouterr().out
     photos = sorted(p.stem for p in (demo_root / "apdrawing" / "test_single").glob("*.png"))
     written = sorted(out.glob("*.png"))
@@ -130,12 +101,14 @@ def test_fit_then_predict_writes_one_png_per_photo_and_refuses_to_overwrite(demo
     with pytest.raises(FileExistsError, match="already exist"):
         main(predict)
     assert written[0].stat().st_mtime_ns == stamp
-    main([*predict, "--data.overwrite", "true"])
+    assert main([*predict, "--data.overwrite", "true"]) == 0
+    assert written[0].stat().st_mtime_ns != stamp
 
 
 def test_predict_last_without_a_run_names_where_it_looked(demo_root, tmp_path):
     with pytest.raises(FileNotFoundError, match="no .*apdrawinggan/\\*/checkpoints/last.ckpt"):
-        main(["predict", *_apd(demo_root), "--ckpt_path", "last", "--trainer.default_root_dir", str(tmp_path)])
+        run = ["--ckpt_path", "last", "--trainer.default_root_dir", str(tmp_path)]
+        main(["predict", *apdrawinggan_args(demo_root), *run])
 
 
 def test_make_demo_data_subcommand(tmp_path, capsys):

@@ -70,22 +70,25 @@ def test_apdrawinggan_predict_with_converted_weights_draws_like_the_original(dem
     outputs = {}
     for norm in ("eval", "train"):
         outputs[norm] = tmp_path / norm
-        main(
-            [
-                "predict",
-                "-c",
-                str(CONFIGS / "apdrawinggan.yaml"),
-                "--data.root",
-                str(demo512 / "apdrawing"),
-                *QUIET,
-                *APD_TINY,
-                "--ckpt_path",
-                str(ckpt),
-                "--model.inference_norm",
-                norm,
-                "--data.predict_output_dir",
-                str(outputs[norm]),
-            ]
+        assert (
+            main(
+                [
+                    "predict",
+                    "-c",
+                    str(CONFIGS / "apdrawinggan.yaml"),
+                    "--data.root",
+                    str(demo512 / "apdrawing"),
+                    *QUIET,
+                    *APD_TINY,
+                    "--ckpt_path",
+                    str(ckpt),
+                    "--model.inference_norm",
+                    norm,
+                    "--data.predict_output_dir",
+                    str(outputs[norm]),
+                ]
+            )
+            == 0
         )
     name, photo, landmarks, mask = _paired_inputs(demo512)
     with torch.no_grad():
@@ -106,20 +109,23 @@ def test_qmupd_predict_with_converted_weights_draws_like_the_original(demo512, t
     tiny = [
         f"--model.{net}.init_args.base_channels={width}" for net in ("generator", "reverse_generator", "discriminators")
     ]
-    main(
-        [
-            "predict",
-            "-c",
-            str(CONFIGS / "qmupd.yaml"),
-            "--data.root",
-            str(demo512 / "unpaired"),
-            *QUIET,
-            *tiny,
-            "--ckpt_path",
-            str(ckpt),
-            "--data.predict_output_dir",
-            str(tmp_path / "out"),
-        ]
+    assert (
+        main(
+            [
+                "predict",
+                "-c",
+                str(CONFIGS / "qmupd.yaml"),
+                "--data.root",
+                str(demo512 / "unpaired"),
+                *QUIET,
+                *tiny,
+                "--ckpt_path",
+                str(ckpt),
+                "--data.predict_output_dir",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
     )
     photo_path = next((demo512 / "unpaired" / "test" / "A").glob("*.png"))
     photo = torch.from_numpy(np.asarray(Image.open(photo_path).convert("RGB")).copy()).permute(2, 0, 1)[None]
@@ -144,20 +150,23 @@ def test_paper_width_conversion_predicts_on_demo_data(converted, demo512, tmp_pa
         else ["--model.predict_styles", '{"style2": [0.0, 1.0, 0.0]}']
     )  # one style is enough here
     data = demo512 / ("apdrawing" if kind == "apdrawinggan" else "unpaired")
-    main(
-        [
-            "predict",
-            "-c",
-            str(CONFIGS / f"{kind}.yaml"),
-            "--data.root",
-            str(data),
-            *QUIET,
-            *extra,
-            "--ckpt_path",
-            str(converted[kind]),
-            "--data.predict_output_dir",
-            str(tmp_path / "out"),
-        ]
+    assert (
+        main(
+            [
+                "predict",
+                "-c",
+                str(CONFIGS / f"{kind}.yaml"),
+                "--data.root",
+                str(data),
+                *QUIET,
+                *extra,
+                "--ckpt_path",
+                str(converted[kind]),
+                "--data.predict_output_dir",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
     )
     written = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
     assert written == (["demo_00001.png"] if kind == "apdrawinggan" else ["demo_00001_style2.png"])

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from apd_lightning import convert
+from apd_lightning.nets.hed import SNIKLAUS_LAYERS
 
 from .helpers import FIXTURES, OFFICIAL_KEYS, SHARED_KEYS
 from .reference_nets import (
@@ -70,7 +71,7 @@ def test_unet_layers_follow_the_pix2pix_nesting():
 
 
 def test_hed_layers_name_every_sniklaus_layer():
-    layers = convert.hed_layers()
+    layers = SNIKLAUS_LAYERS
     assert layers["stages.0.0"] == "VggOne.0" and layers["stages.4.5"] == "VggFiv.5"
     assert layers["side_outputs.2"] == "ScoreThr" and layers["fuse"] == "Combine.0"
     assert len(layers) == 13 + 5 + 1  # VGG16's 13 convs, 5 score convs, the fusion conv

@@ -8,8 +8,7 @@ import torch
 from torch import nn
 
 from apd_lightning import convert
-from apd_lightning.nets import APDrawingDiscriminators, StyleDiscriminator, StyleGenerator
-from apd_lightning.nets.blocks import Dropout
+from apd_lightning.nets import APDrawingDiscriminators, HierarchicalGenerator, StyleDiscriminator, StyleGenerator
 
 from . import cases
 from .helpers import FIXTURES, fill_plausible
@@ -81,11 +80,10 @@ def test_apdrawinggan_generator_train_mode_batch_statistics_match(apd_pair, apd_
     ("official", "ours", "channels"),
     [("G", "global_net", 3), ("GLHair", "part_nets.hair", 3), ("GCombine", "fusion", 2)],
 )
-def test_apdrawinggan_dropout_nets_match_in_train_mode_with_the_same_seed(
-    apd_pair, official, ours, channels, monkeypatch
-):
-    monkeypatch.setattr(Dropout, "reference_rng", True)  # draw the masks as nn.Dropout does
-    reference, generator = apd_pair
+def test_apdrawinggan_dropout_nets_match_in_train_mode_with_the_same_seed(apd_pair, official, ours, channels):
+    reference, converted = apd_pair
+    generator = HierarchicalGenerator(512, *[cases.APD_WIDTH] * 3, dropout_layer="torch")  # nn.Dropout's masks
+    generator.load_state_dict(converted.state_dict())
     ref_net, our_net = getattr(reference, official).train(), generator.get_submodule(ours).train()
     x = torch.rand(1, channels, 512, 512, generator=torch.Generator().manual_seed(5)) * 2 - 1
     outputs = []

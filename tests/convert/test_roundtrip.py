@@ -17,8 +17,9 @@ from apd_lightning.nets import (
     ResnetGenerator,
     StyleGenerator,
     hed_state_dict_from_sniklaus,
-    load_hed,
 )
+from apd_lightning.nets.pretrained import load_hed
+from tests.builders import sniklaus_hed_shapes
 
 from .helpers import OFFICIAL_KEYS, random_state
 
@@ -106,28 +107,9 @@ def test_nets_without_a_file_are_initialised_the_same_each_time(official_files):
     assert 0.01 < weight.std() < 0.03  # the papers' N(0, 0.02) init, not zeros or garbage
 
 
-def _sniklaus_shapes(prefix: str) -> dict[str, list[int]]:
-    """network-bsds500.pytorch names and shapes in the file's order: VGG16 stages, 5 score convs, combine."""
-    convs = {
-        "One": [(0, 3, 64), (2, 64, 64)],
-        "Two": [(1, 64, 128), (3, 128, 128)],
-        "Thr": [(1, 128, 256), (3, 256, 256), (5, 256, 256)],
-        "Fou": [(1, 256, 512), (3, 512, 512), (5, 512, 512)],
-        "Fiv": [(1, 512, 512), (3, 512, 512), (5, 512, 512)],
-    }
-    shapes = {}
-    for stage, layers in convs.items():
-        for index, cin, cout in layers:
-            shapes[f"{prefix}Vgg{stage}.{index}.weight"] = [cout, cin, 3, 3]
-            shapes[f"{prefix}Vgg{stage}.{index}.bias"] = [cout]
-    for stage, layers in convs.items():
-        shapes |= {f"{prefix}Score{stage}.weight": [1, layers[-1][2], 1, 1], f"{prefix}Score{stage}.bias": [1]}
-    return shapes | {f"{prefix}Combine.0.weight": [1, 5, 1, 1], f"{prefix}Combine.0.bias": [1]}
-
-
 @pytest.mark.parametrize("prefix", ["net", "module"])
 def test_hed_both_key_styles_convert_and_load(tmp_path, prefix):
-    original = random_state(_sniklaus_shapes(prefix), seed=1)
+    original = random_state(sniklaus_hed_shapes(prefix), seed=1)
     source = tmp_path / "network-bsds500.pytorch"
     torch.save(original, source)
     state, meta = convert.convert_files("hed", [source])
@@ -146,7 +128,7 @@ def test_lpips_linear_layers_keep_their_names_and_load_into_torchmetrics(tmp_pat
 
     import torchmetrics.functional.image.lpips as tm_lpips
 
-    from apd_lightning.losses.cycle import build_lpips
+    from apd_lightning.nets.pretrained import build_lpips
 
     shipped = Path(tm_lpips.__file__).parent / "lpips_models" / "alex.pth"
     original = torch.load(shipped, map_location="cpu", weights_only=True)

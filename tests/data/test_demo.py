@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from apd_lightning.data.demo import (
-    PART_NAMES,
     STYLE_NAMES,
     TEMPLATE,
     DemoSummary,
@@ -18,6 +17,7 @@ from apd_lightning.data.demo import (
     make_demo_data,
     render_portrait,
 )
+from apd_lightning.ops.face_parts import BOX_PARTS, FacePart
 
 
 def _render(seed: int, size: int = 128, style: int | None = 0) -> Portrait:
@@ -36,7 +36,7 @@ def _gradient_magnitude(photo: np.ndarray) -> np.ndarray:
 def _assert_same(a: Portrait, b: Portrait) -> None:
     for name in ("photo", "drawing", "landmarks", "background_mask"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
-    for part in PART_NAMES:
+    for part in BOX_PARTS:
         np.testing.assert_array_equal(a.part_masks[part], b.part_masks[part], err_msg=part)
     assert a.style == b.style
 
@@ -58,7 +58,7 @@ def test_portrait_shapes_dtypes_and_landmark_order(size: int) -> None:
         assert p.drawing.shape == (size, size) and p.drawing.dtype == np.uint8
         assert p.background_mask.shape == (size, size) and p.background_mask.dtype == np.uint8
         assert set(np.unique(p.background_mask)) <= {0, 255}
-        assert set(p.part_masks) == set(PART_NAMES)
+        assert set(p.part_masks) == set(BOX_PARTS)
         for mask in p.part_masks.values():
             assert mask.shape == (size, size) and mask.dtype == np.uint8
             assert set(np.unique(mask)) == {0, 255}
@@ -92,7 +92,7 @@ def test_drawing_content_and_masks() -> None:
         assert 0.2 < (p.background_mask > 0).mean() < 0.8
         # part masks cover their own landmarks and not the other features
         lm = p.landmarks.round().astype(int)
-        own = {"eyel": [0], "eyer": [1], "nose": [2], "mouth": [3, 4]}
+        own = {FacePart.EYE_LEFT: [0], FacePart.EYE_RIGHT: [1], FacePart.NOSE: [2], FacePart.MOUTH: [3, 4]}
         for part, idx in own.items():
             mask = p.part_masks[part]
             for j in range(5):
@@ -156,7 +156,7 @@ def test_make_demo_data_layouts(tmp_path) -> None:
         assert len(lines) == 5
         values = np.array([[int(v) for v in line.split()] for line in lines])
         np.testing.assert_array_equal(values, np.round(expected.landmarks).astype(int))
-        for sub in ("ALL", *PART_NAMES):
+        for sub in ("ALL", *(part.value for part in BOX_PARTS)):
             with Image.open(pr / "mask" / sub / f"{stem}.png") as im:
                 assert im.mode == "L" and im.size == (size, size)
     for stem in test:

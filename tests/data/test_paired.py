@@ -1,3 +1,5 @@
+"""The APDrawing dataset and datamodule on tmp_path datasets in the on-disk layout."""
+
 from pathlib import Path
 
 import numpy as np
@@ -7,8 +9,7 @@ from PIL import Image
 
 from apd_lightning.data import APDrawingDataModule, DatasetError, PairedBatch
 from apd_lightning.data.paired import PairedDataset, find_records
-
-from ..conftest import write_paired_sample
+from tests.builders import write_paired_sample
 
 
 def _datamodule(root: Path, **kwargs) -> APDrawingDataModule:

@@ -9,8 +9,7 @@ from PIL import Image
 
 from apd_lightning.data import DatasetError, UnpairedDataModule
 from apd_lightning.data.truth import find_true_drawings, labelled_drawings, read_drawing
-
-from ..qmupd.conftest import write_unpaired_root
+from tests.builders import write_unpaired_root
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import pytest
 
 from apd_lightning.cli import main as cli_main
 from apd_lightning.metrics.evaluate import EvaluationError, evaluate_folders, main
-
-from .conftest import write_drawings
+from tests.builders import write_drawings
 
 
 @pytest.fixture

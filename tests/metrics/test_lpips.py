@@ -6,8 +6,8 @@ import pytest
 import torch
 from torchvision.models import alexnet
 
-from apd_lightning.metrics import DrawingLPIPS, build_lpips_net, load_lpips_net
-from apd_lightning.weights import MissingWeightsError
+from apd_lightning.metrics import DrawingLPIPS
+from apd_lightning.nets.pretrained import build_lpips
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def alexnet_state() -> dict[str, torch.Tensor]:
 
 @pytest.fixture(scope="module")
 def lpips_net(alexnet_state):
-    return build_lpips_net(alexnet_state)
+    return build_lpips(alexnet_state)
 
 
 def _drawings(seed: int, count: int = 3) -> torch.Tensor:
@@ -64,15 +64,6 @@ def test_loads_alexnet_from_path(tmp_path, alexnet_state, lpips_net):
     assert loaded.compute().item() == pytest.approx(built.compute().item(), rel=1e-6)
     loaded.train()
     assert not loaded.net.training
-
-
-def test_missing_or_wrong_alexnet(tmp_path, empty_hub):
-    with pytest.raises(MissingWeightsError, match=r"alexnet-owt-7be5be79\.pth.*download\.pytorch\.org"):
-        load_lpips_net()
-    with pytest.raises(MissingWeightsError, match="mine.pth"):
-        DrawingLPIPS(alexnet_path=tmp_path / "mine.pth")
-    with pytest.raises(ValueError, match="not a torchvision AlexNet"):
-        build_lpips_net({"classifier.1.weight": torch.zeros(1)})
 
 
 def test_shape_mismatch_raises(lpips_net):

@@ -1,4 +1,4 @@
-"""GAN-safe DDP settings chosen by the module (the 2-process fits are in tests/scale/test_ddp.py), and
+"""GAN-safe DDP settings chosen by the module (the 2-process fits are in tests/cli/test_ddp.py), and
 ``model.compile``: which nets get compiled, that checkpoints do not change, and that compiled nets compute what
 the eager ones do (outputs and gradients)."""
 
@@ -22,7 +22,7 @@ from apd_lightning.nets import (
     StyleGenerator,
 )
 from apd_lightning.nets.unet import UNetGenerator
-from tests.conftest import tiny_apdrawinggan
+from tests.builders import tiny_apdrawinggan
 
 
 def test_plain_ddp_gets_find_unused_parameters_once(caplog):
@@ -47,6 +47,19 @@ def test_configure_model_makes_weights_channels_last():
     assert not conv.is_contiguous(memory_format=torch.channels_last)
     module.configure_model()  # what the trainer calls before the strategy wraps the module
     assert conv.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_channels_last_auto_trains_channels_first_only_on_cpus_without_avx512(monkeypatch):
+    from apd_lightning.models import gan_steps
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    for capability, expected in (("AVX2", False), ("AVX512", True), ("DEFAULT", False)):
+        monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda c=capability: c)
+        assert gan_steps.wants_channels_last("auto", cpu, training=True) is expected
+        assert gan_steps.wants_channels_last("auto", cpu, training=False) is True  # inference: always faster
+        assert gan_steps.wants_channels_last("auto", cuda, training=True) is True
+        assert gan_steps.wants_channels_last(False, cuda, training=False) is False  # an explicit choice wins
+        assert gan_steps.wants_channels_last(True, cpu, training=True) is True
 
 
 def tiny_models(compile: bool):

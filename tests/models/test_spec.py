@@ -13,8 +13,7 @@ from apd_lightning.models.spec import (
     style_generator_args,
 )
 from apd_lightning.nets import HierarchicalGenerator, StyleGenerator
-
-from ..conftest import quiet_trainer, tiny_apdrawinggan
+from tests.builders import quiet_trainer, tiny_apdrawinggan
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The speed-motivated building blocks behave like the torch modules they replace."""
+"""The building blocks: the speed-motivated layers behave like the torch modules they replace, and the nets take
+them as constructor arguments."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from apd_lightning.nets.blocks import Dropout, ReflectionPad2d, contiguous_grad
+from apd_lightning.nets import HierarchicalGenerator, StyleGenerator, UNetGenerator
+from apd_lightning.nets.blocks import Dropout, InstanceNorm2d, ReflectionPad2d, contiguous_grad, resolve_layer
 
 
 @pytest.mark.parametrize("p", [0.5, 0.3])
@@ -31,13 +33,20 @@ def test_dropout_is_identity_in_eval_mode_and_keeps_dtype_and_memory_format():
     assert torch.equal(y[y != 0], x[y != 0] * 2)
 
 
-def test_dropout_reference_rng_draws_nn_dropout_masks(monkeypatch):
-    monkeypatch.setattr(Dropout, "reference_rng", True)
-    x = torch.randn(2, 3, 32, 32)
-    torch.manual_seed(3)
-    expected = nn.Dropout(0.5).train()(x)
-    torch.manual_seed(3)
-    assert torch.equal(Dropout(0.5).train()(x), expected)
+def test_layers_are_constructor_arguments_with_aliases():
+    def layer_types(net: nn.Module) -> set[type]:
+        return {type(m) for m in net.modules()}
+
+    ours = HierarchicalGenerator(64, 4, 4, 4)
+    assert {Dropout, ReflectionPad2d} <= layer_types(ours) and nn.Dropout not in layer_types(ours)
+    torch_layers = HierarchicalGenerator(64, 4, 4, 4, dropout_layer="torch", pad_layer=nn.ReflectionPad2d)
+    assert {nn.Dropout, nn.ReflectionPad2d} <= layer_types(torch_layers)
+    assert not {Dropout, ReflectionPad2d} & layer_types(torch_layers)
+    assert InstanceNorm2d in layer_types(StyleGenerator(base_channels=4, num_blocks=1))
+    assert nn.InstanceNorm2d in layer_types(StyleGenerator(base_channels=4, num_blocks=1, norm_layer=nn.InstanceNorm2d))
+    assert resolve_layer("torch", "dropout") is nn.Dropout and resolve_layer(nn.Identity, "pad") is nn.Identity
+    with pytest.raises(ValueError, match=r"unknown dropout layer 'bernoulli'; choose one of \['fast', 'torch'\]"):
+        UNetGenerator(num_downs=3, dropout_layer="bernoulli")
 
 
 def test_reflection_pad_keeps_bf16_under_autocast_and_matches_torch():

@@ -1,3 +1,5 @@
+"""Distance transforms: exact against SciPy, Kornia within its error, gradients, ground-truth maps."""
+
 import importlib
 import math
 
@@ -107,7 +109,6 @@ def test_kornia_backend_is_the_reference_within_its_known_error():
 
 def test_default_backend_is_ours_and_kornia_keeps_its_keyword_arguments():
     mask = random_mask(torch.Generator().manual_seed(6), (1, 1, 16, 16), 0.05)
-    assert dt_module.DEFAULT_BACKEND == "ours"
     assert torch.equal(distance_transform(mask), distance_transform(mask, backend="ours"))
     with pytest.raises(ValueError, match="Kornia's parameters"):
         distance_transform(mask, 5, 0.3)
@@ -118,13 +119,20 @@ def test_default_backend_is_ours_and_kornia_keeps_its_keyword_arguments():
     )
 
 
-def test_default_backend_constant_is_read_at_call_time(monkeypatch):
+def test_the_backend_is_an_argument_checked_when_the_module_is_built():
     mask = torch.zeros(1, 1, 4, 4)
-    monkeypatch.setattr(dt_module, "DEFAULT_BACKEND", "kornia")
-    assert torch.equal(distance_transform(mask), distance_transform(mask, backend="kornia"))
-    monkeypatch.setattr(dt_module, "DEFAULT_BACKEND", "ours")
-    assert torch.equal(distance_transform(mask), torch.full_like(mask, dt_module.DEFAULT_RADIUS))
+    assert not hasattr(dt_module, "DEFAULT_BACKEND")  # no module-level switch
     assert torch.equal(DistanceTransform()(mask), torch.full_like(mask, dt_module.DEFAULT_RADIUS))
+    assert torch.equal(DistanceTransform("ours", radius=3)(mask), torch.full_like(mask, 3))
+    assert torch.equal(DistanceTransform("kornia")(mask), torch.zeros_like(mask))  # Kornia: 0 on an empty map
+    for kwargs, needle in [
+        ({"backend": "scipy"}, "backend must be 'ours' or 'kornia'"),
+        ({"backend": "kornia", "radius": 3}, "radius belongs to the 'ours' backend"),
+        ({"kernel_size": 5}, "Kornia's parameters"),
+        ({"radius": 0}, "radius must be an int >= 1"),
+    ]:
+        with pytest.raises(ValueError, match=needle):
+            DistanceTransform(**kwargs)
 
 
 # ---- batching, module, dtypes -----------------------------------------------------------------------------
@@ -253,3 +261,13 @@ def test_exact_distance_transform_and_drawing_maps():
     clamped = drawing_distance_maps(drawing, radius=2)
     assert clamped[0, 2, 3] == 0.0 and clamped[0, 2, 4] == 0.5 and clamped[0, 7, 7] == 1.0
     assert (drawing_distance_maps(np.full((4, 4), 255, np.uint8), radius=2)[0] == 1).all()
+
+
+def test_ground_truth_maps_are_normalised_and_guard_empty_images():
+    drawing = torch.full((16, 16), 255, dtype=torch.uint8).numpy()
+    drawing[8, 8] = 0
+    maps = drawing_distance_maps(drawing)
+    assert maps.shape == (2, 16, 16) and maps.min() == 0 and maps.max() == pytest.approx(1.0)
+    assert maps[0, 8, 8] == 0 and maps[1, 8, 8] > 0
+    blank = drawing_distance_maps(torch.full((16, 16), 255, dtype=torch.uint8).numpy())
+    assert (blank[0] == 1).all() and (blank[1] == 0).all()
