@@ -53,7 +53,7 @@ def apdrawinggan_args(demo_root) -> list[str]:
 
 
 def qmupd_args(demo_root) -> list[str]:
-    """``fit`` arguments of the demo QMUPD (random auxiliaries) at 64 px with width-4 nets."""
+    """``fit`` arguments of the demo QMUPD (classical auxiliaries, no quality loss) at 64 px with width-4 nets."""
     return [
         "-c",
         str(CONFIGS / "qmupd.yaml"),

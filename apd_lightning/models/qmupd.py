@@ -109,6 +109,10 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         use_quality_loss: add λ_q·mean(1 − M(ŷ)) (QMUPD); off for UPD.
         lambda_local_adv: weight of each local adversarial term (0.5).
         lambda_style: weight of the generator's style classification term (1).
+        style_head_fakes: the drawing D's style head also learns to read pooled fakes as their requested style
+            (the reference). ``False``: it learns from real drawings only (as StarGAN's classifier), so G earns
+            its style term only by drawing what real drawings of that style look like, instead of agreeing with
+            D on any code it likes.
         lambda_relaxed_cycle: λ_A at p = 0; it decays as 5·(1 − 0.9p).
         lambda_truncation: λ_T scale; the truncation weight grows as 5·0.9p.
         lambda_strict_cycle: λ_B of the strict backward cycle L1 (5).
@@ -153,6 +157,7 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         use_quality_loss: bool = True,
         lambda_local_adv: float = 0.5,
         lambda_style: float = 1.0,
+        style_head_fakes: bool = True,
         lambda_relaxed_cycle: float = 5.0,
         lambda_truncation: float = 5.0,
         lambda_strict_cycle: float = 5.0,
@@ -287,23 +292,28 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         self, batch: UnpairedBatch, fake_drawing: Tensor, fake_masks: Tensor, fake_style: Tensor, fake_photo: Tensor
     ) -> dict[str, Tensor]:
         """0.5·(real + fake) for every discriminator; the fakes (with their masks and styles) come from the
-        pool. The style head learns to classify fakes as their target style too (there is no "fake" class)."""
+        pool. With ``style_head_fakes`` the style head learns to classify fakes as their target style too
+        (there is no "fake" class), else only real drawings.
+
+        Also returns, outside ``d_total`` and without gradient, the style head's accuracy on the real drawings
+        (``d_style_acc_real``) and on the pooled fakes' requested styles (``d_style_acc_fake``).
+        """
         hp, mode, d = self.hparams, self.hparams.gan_mode, self.discriminators
         real = d.judge_drawing(batch.drawing, batch.drawing_masks)
         fake = d.judge_drawing(fake_drawing, fake_masks)
         local = [gan_loss(real.local[r], True, mode) + gan_loss(fake.local[r], False, mode) for r in real.local]
+        real_style = style_classification_loss(real.style, batch.style, hp.soft_style_labels)
+        fake_style_loss = style_classification_loss(fake.style, fake_style, hp.soft_style_labels)
         losses = {
             "d_drawing": 0.5 * (gan_loss(real.patch, True, mode) + gan_loss(fake.patch, False, mode)),
-            "d_style": 0.5
-            * (
-                style_classification_loss(real.style, batch.style, hp.soft_style_labels)
-                + style_classification_loss(fake.style, fake_style, hp.soft_style_labels)
-            ),
+            "d_style": 0.5 * (real_style + fake_style_loss) if hp.style_head_fakes else real_style,
             "d_local": 0.5 * sum(local),
             "d_photo": 0.5
             * (gan_loss(d.judge_photo(batch.photo), True, mode) + gan_loss(d.judge_photo(fake_photo), False, mode)),
         }
         losses["d_total"] = sum(losses.values())
+        losses["d_style_acc_real"] = style_accuracy(real.style, batch.style)
+        losses["d_style_acc_fake"] = style_accuracy(fake.style, fake_style)
         return losses
 
     # ---- training -----------------------------------------------------------------------------------------
@@ -378,6 +388,11 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         rule = linear_decay_lambda(hp.lr_constant_epochs, hp.lr_decay_epochs)
         schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, rule) for opt in (g_opt, d_opt)]
         return [g_opt, d_opt], schedulers
+
+
+def style_accuracy(logits: Tensor, style: Tensor) -> Tensor:
+    """Share of ``(B, K)`` style logits whose argmax is the argmax of the ``(B, K)`` style vectors (no grad)."""
+    return (logits.detach().argmax(1) == style.argmax(1)).float().mean()
 
 
 def style_spread(generator: StyleGenerator, photo: Tensor) -> Tensor:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import lightning as L
 import pytest
 import torch
@@ -70,3 +72,38 @@ def test_an_untrained_qmupd_is_far_from_the_truth_and_a_weak_judge_warns(demo_ro
         scores = _validate(tiny_qmupd(), demo_root, TrueDrawingScores(judge_steps=2))
     assert scores["val/chamfer"] > 1.0  # pixels at 64 px
     assert 0 <= scores["val/judge_accuracy"] <= 1
+
+
+@pytest.mark.usefixtures("one_thread")
+@pytest.mark.filterwarnings("ignore:model.auxiliaries=random_init")
+def test_the_report_compares_the_untrained_and_the_trained_generator_on_every_held_out_photo(
+    demo_root, tmp_path, capsys
+):
+    module = tiny_qmupd()
+    untrained = {k: v.clone() for k, v in module.generator.state_dict().items()}
+    data = UnpairedDataModule(str(demo_root), image_size=64, batch_size=4, num_workers=0, val_size=6)
+    callback = TrueDrawingScores(judge_steps=150, report_path=str(tmp_path / "report" / "scores.json"))
+    L.Trainer(
+        accelerator="cpu",
+        max_steps=2,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        callbacks=[callback],
+    ).fit(module, datamodule=data)
+    report = json.loads((tmp_path / "report" / "scores.json").read_text())
+    assert report["photos"] == 6 and set(report) == {"photos", "untrained", "trained"}
+    keys = {"chamfer_style1", "chamfer_style2", "chamfer_style3", "chamfer", "judge_accuracy", "judge_truth_accuracy"}
+    assert set(report["untrained"]) == set(report["trained"]) == keys
+    assert report["untrained"]["chamfer"] > 1.0 and report["trained"] != report["untrained"]  # two steps changed G
+    assert report["trained"]["judge_truth_accuracy"] >= 0.9
+    # the untrained figures are those of the generator before its first step
+    module.generator.load_state_dict(untrained)
+    again = _validate(module, demo_root, TrueDrawingScores(judge_steps=150))
+    assert again["val/chamfer"] == pytest.approx(report["untrained"]["chamfer"], abs=1e-3)
+    assert again["val/judge_accuracy"] == pytest.approx(report["untrained"]["judge_accuracy"], abs=1e-3)
+    printed = capsys.readouterr().out
+    assert "held-out photos (untrained -> trained)" in printed and "style judge" in printed
+    assert (tmp_path / "report" / "scores.txt").read_text().strip() in printed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -51,10 +52,11 @@ def test_configs_parse(configs, capsys):
     assert exit_info.value.code in (0, None)
     config = yaml.safe_load(capsys.readouterr().out)
     model = config["model"]["init_args"]
-    assert model["use_quality_loss"] == ("configs/qmupd.yaml" in configs)
-    assert model["soft_style_labels"] == ("configs/upd.yaml" in configs)
     demo = "configs/demo/qmupd.yaml" in configs
-    assert model["auxiliaries"] == ("random_init" if demo else "pretrained")
+    assert model["use_quality_loss"] == ("configs/qmupd.yaml" in configs and not demo)  # the demo has no M
+    assert model["soft_style_labels"] == ("configs/upd.yaml" in configs)
+    assert model["auxiliaries"] == ("classical" if demo else "pretrained")
+    assert model["style_head_fakes"] is True  # the reference's: the D style head learns the fakes' styles too
 
 
 def test_fast_dev_run_fit(demo_root, tmp_path, monkeypatch):
@@ -67,8 +69,11 @@ def test_fast_dev_run_fit(demo_root, tmp_path, monkeypatch):
     assert report["image_sizes"] == {"discriminators.drawing": 64}
     assert report["global_step"] == 2 and len(report["batch_sizes"]) == 1  # fast_dev_run 2 = max_steps 2: G + D
     losses = {k: v for k, v in report["metrics"].items() if k.startswith("train/")}
-    assert {"train/g_total", "train/d_total", "train/g_quality", "train/g_relaxed_cycle"} <= set(losses)
+    expected = {"train/g_total", "train/d_total", "train/g_relaxed_cycle", "train/d_style_acc_fake"}
+    assert expected <= set(losses) and "train/g_quality" not in losses  # the demo trains without a quality net
     assert all(math.isfinite(v) for v in losses.values())
+    scores = json.loads((tmp_path / "demo_output" / "qmupd" / "scores.json").read_text())  # the overlay's report
+    assert scores["photos"] == 3 and set(scores) == {"photos", "untrained", "trained"}
 
 
 def test_fit_checkpoint_then_predict_writes_one_png_per_photo_and_style(demo_root, tmp_path, monkeypatch):

@@ -1,18 +1,22 @@
 """The QMUPD LightningModule: schedule, one G + D step, frozen auxiliaries, pool, checkpoints, predict, bf16,
-and (slow) that a short fit learns style control."""
+and (slow) that a demo-like fit draws held-out photos closer to their true drawings (scored, style judged)."""
 
 from __future__ import annotations
+
+import json
 
 import lightning as L
 import pytest
 import torch
+import torch.nn.functional as F
 
+from apd_lightning.callbacks import TrueDrawingScores
 from apd_lightning.data import UnpairedBatch, UnpairedDataModule
 from apd_lightning.data.batches import PhotoBatch
 from apd_lightning.data.demo import make_demo_data
 from apd_lightning.losses import strict_cycle_loss
 from apd_lightning.losses.cycle import edge_image, relaxed_cycle_loss
-from apd_lightning.models.qmupd import QMUPD, cycle_weights, one_hot_styles, style_spread
+from apd_lightning.models.qmupd import QMUPD, cycle_weights, one_hot_styles
 from apd_lightning.nets import QMUPDDiscriminators, ResnetGenerator, StyleGenerator
 from apd_lightning.weights import MissingWeightsError
 from tests.builders import (
@@ -96,6 +100,32 @@ def test_generator_losses_and_truncation_gradient_modes(monkeypatch):
         assert any(g is not None and g.abs().sum() > 0 for g in grads) == reaches_g, mode
 
 
+@pytest.mark.parametrize("style_head_fakes", [True, False])
+def test_the_style_head_learns_fakes_only_when_asked_and_its_accuracy_is_logged_apart(style_head_fakes):
+    torch.manual_seed(0)
+    model = tiny_qmupd(style_head_fakes=style_head_fakes)
+    batch = _batch()
+    fake_drawing = torch.rand_like(batch.drawing, requires_grad=True)
+    fake_style = torch.eye(3)[[1, 2]]
+    losses = model.discriminator_loss(batch, fake_drawing, batch.photo_masks, fake_style, batch.photo)
+    parts = ("d_drawing", "d_style", "d_local", "d_photo")
+    assert losses["d_total"].item() == pytest.approx(sum(losses[k].item() for k in parts), rel=1e-6)
+    real_style, fake_style_logits = (model.discriminators.drawing(x)[1] for x in (batch.drawing, fake_drawing))
+    expected = F.cross_entropy(real_style, batch.style.argmax(1))
+    if style_head_fakes:
+        expected = 0.5 * (expected + F.cross_entropy(fake_style_logits, fake_style.argmax(1)))
+    assert losses["d_style"].item() == pytest.approx(expected.item(), rel=1e-5)
+    # the accuracies are measurements: in [0, 1], without gradient, not part of d_total
+    for key, logits, style in (
+        ("d_style_acc_real", real_style, batch.style),
+        ("d_style_acc_fake", fake_style_logits, fake_style),
+    ):
+        assert not losses[key].requires_grad
+        assert losses[key].item() == (logits.argmax(1) == style.argmax(1)).float().mean().item()
+    (style_grad,) = torch.autograd.grad(losses["d_style"], fake_drawing, allow_unused=True)
+    assert (style_grad is not None and style_grad.abs().sum() > 0) == style_head_fakes
+
+
 def test_upd_mode_has_no_quality_network_or_term():
     model = tiny_qmupd(use_quality_loss=False)
     model.setup("fit")
@@ -155,58 +185,64 @@ def test_styles_shorthand_names_one_hots_and_mixes():
         parse_styles("1:0")
 
 
-def _measure(model: QMUPD, batch) -> dict[str, float]:
-    """Strict backward cycle L1, one-hot style spread, and how often D's style head reads G(x, e_k) as k."""
+EPOCHS = 16  # configs/demo/qmupd.yaml trains 24 epochs (6 min on 2 cores); the same schedule, compressed
+
+
+def _demo_like_model() -> QMUPD:
+    """The networks and weights of configs/demo/qmupd.yaml."""
+    return QMUPD(
+        StyleGenerator(base_channels=8, num_blocks=2, style_modulation=True),
+        ResnetGenerator(base_channels=8, num_blocks=2),
+        QMUPDDiscriminators(64, base_channels=8),
+        auxiliaries="classical",
+        use_quality_loss=False,
+        lr=5e-4,
+        lr_constant_epochs=EPOCHS - 4,
+        lr_decay_epochs=4,
+        progress_epochs=EPOCHS,
+    )
+
+
+def _strict_cycle(model: QMUPD, batch) -> float:
     with torch.no_grad():
-        cycle = strict_cycle_loss(model.generator(model.reverse_generator(batch.drawing), batch.style), batch.drawing)
-        eye = torch.eye(3)
-        read = [
-            model.discriminators.drawing(model.generator(batch.photo, eye[k].expand(len(batch), -1)))[1]
-            for k in range(3)
-        ]
-        accuracy = sum((logits.argmax(1) == k).float().mean() for k, logits in enumerate(read)) / 3
-        return {
-            "cycle": cycle.item(),
-            "spread": style_spread(model.generator, batch.photo).item(),
-            "style_accuracy": accuracy.item(),
-        }
+        reconstruction = model.generator(model.reverse_generator(batch.drawing), batch.style)
+        return strict_cycle_loss(reconstruction, batch.drawing).item()
 
 
 @pytest.mark.slow
-def test_short_fit_learns_style_control_and_the_backward_cycle(tmp_path):
-    make_demo_data(tmp_path, size=64, count=120, seed=0, progress=False)  # 51 photos, 51 drawings, 3 styles
-    L.seed_everything(0)
-    data = UnpairedDataModule(str(tmp_path / "unpaired"), image_size=64, batch_size=4, num_workers=0, val_size=12)
-    model = QMUPD(
-        StyleGenerator(base_channels=8, num_blocks=2),
-        ResnetGenerator(base_channels=8, num_blocks=2),
-        QMUPDDiscriminators(64, base_channels=8),
-        auxiliaries="random_init",
-        random_auxiliary_width=4,
-        lr=5e-4,
-        lr_constant_epochs=22,
-        lr_decay_epochs=0,
-        progress_epochs=22,
-    )
+@pytest.mark.parametrize("seed", [0])  # seed 1 met these bounds too (figures below)
+def test_a_demo_like_fit_draws_held_out_photos_closer_to_their_true_drawings(tmp_path, seed):
+    make_demo_data(tmp_path, size=128, count=240, seed=0, progress=False)  # the demo data: 102 + 36 test photos
+    L.seed_everything(seed)
+    data = UnpairedDataModule(str(tmp_path / "unpaired"), image_size=64, batch_size=4, num_workers=0, val_size=36)
+    model = _demo_like_model()
     data.setup("validate")
     batch = next(iter(data.val_dataloader()))
     model.eval()
-    before = _measure(model, batch)
+    cycle_before = _strict_cycle(model, batch)
+    scores = TrueDrawingScores(report_path=str(tmp_path / "scores.json"))
     L.Trainer(
         accelerator="cpu",
-        max_epochs=22,
+        max_epochs=EPOCHS,
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
         limit_val_batches=0,
+        callbacks=[scores],
     ).fit(model, data)
     model.eval()
-    after = _measure(model, batch)
-    assert after["cycle"] < 0.5 * before["cycle"], (before, after)
-    # style control: the one-hot styles now give clearly different drawings, which D's style head tells apart
-    assert after["spread"] > max(0.06, 3 * before["spread"]), (before, after)
-    assert after["style_accuracy"] >= 0.5, (before, after)  # chance: 1/3
+    cycle_after = _strict_cycle(model, batch)
+    report = json.loads((tmp_path / "scores.json").read_text())
+    before, after = report["untrained"], report["trained"]
+    assert report["photos"] == 36 and after["judge_truth_accuracy"] >= 0.9, report  # the judge knows the styles
+    # held-out photos: the drawings come closer to the true drawings of the requested style. Seeds 0 / 1: mean
+    # 0.54x / 0.58x of the untrained distance (the worst style 0.57x / 0.74x); the demo's 24 epochs: 0.44x.
+    assert after["chamfer"] <= 0.65 * before["chamfer"], report
+    for k in (1, 2, 3):
+        assert after[f"chamfer_style{k}"] <= 0.85 * before[f"chamfer_style{k}"], report
+    # the judge's accuracy (seeds 0 / 1: 37 % / 73 %, chance 33 %) swings too much between seeds to assert
+    assert cycle_after < 0.5 * cycle_before, (cycle_before, cycle_after)  # seeds 0 / 1: 0.20x / 0.18x
 
 
 def test_qmupd_trains_in_bf16(tmp_path):
