@@ -4,6 +4,7 @@ validation metrics and the resolved config into its run folder ``<root>/<run_nam
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -27,6 +28,17 @@ def _records(run_file):
         record = wandb_internal_pb2.Record()
         record.ParseFromString(data)
         yield record
+
+
+def _finished_records(run_file, timeout: float = 60.0):
+    """The records once W&B's service has written the run's ``exit`` record: ``wandb.finish()`` can return while
+    the service is still writing the log (seen on a loaded machine: a scan that stopped before the history)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = list(_records(run_file))
+        if any(r.WhichOneof("record_type") == "exit" for r in records) or time.monotonic() > deadline:
+            return records
+        time.sleep(0.5)
 
 
 @pytest.mark.slow
@@ -74,7 +86,7 @@ def test_offline_run_logs_losses_images_metrics_and_config(demo_root, tmp_path, 
     assert run_dir.name.endswith(f"-{run_folder.name}")  # W&B's own folder ends with the same run id
     assert sorted(run_dir.glob("files/media/images/train/samples_*.png"))  # the sample grids
     history, config = set(), {}
-    for record in _records(next(run_dir.glob("run-*.wandb"))):
+    for record in _finished_records(next(run_dir.glob("run-*.wandb"))):
         kind = record.WhichOneof("record_type")
         if kind == "history":
             history |= {item.key or "/".join(item.nested_key) for item in record.history.item}
