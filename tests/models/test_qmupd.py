@@ -288,3 +288,54 @@ def test_classical_relaxed_cycle_carries_the_photo_content_to_both_generators():
     grads = torch.autograd.grad(loss, [*model.generator.parameters(), *model.reverse_generator.parameters()])
     assert all(torch.isfinite(g).all() for g in grads)
     assert sum(g.abs().sum() for g in grads[: len(list(model.generator.parameters()))]) > 0  # reaches G
+
+
+def test_edge_content_term_pulls_the_ink_towards_the_photo_edges_only_when_weighted(monkeypatch):
+    monkeypatch.setattr(QMUPD, "current_epoch", property(lambda self: 0))
+    batch = _batch()
+    torch.manual_seed(0)
+    off = tiny_qmupd(auxiliaries="classical", use_quality_loss=False)
+    off.setup("fit")
+    assert "g_edge_content" not in off.generator_loss(batch, off.cycle(batch))  # the papers' objective
+    torch.manual_seed(0)
+    model = tiny_qmupd(auxiliaries="classical", use_quality_loss=False, lambda_edge_content=2.0)
+    model.setup("fit")
+    out = model.cycle(batch)
+    losses = model.generator_loss(batch, out)
+    aux = model.auxiliaries
+    edges = edge_image(batch.photo, aux.edges)
+    expected = 2.0 * aux.perceptual((-out.fake_drawing).expand(-1, 3, -1, -1), edges).mean()
+    assert losses["g_edge_content"].item() == pytest.approx(expected.item(), rel=1e-6)
+    assert losses["g_total"].item() == pytest.approx(sum(v.item() for k, v in losses.items() if k != "g_total"))
+    # ink exactly where the photo has edges costs nothing; a blank drawing costs something
+    assert aux.perceptual(edges, edges).max().item() < 1e-4
+    blank = aux.perceptual(-torch.ones_like(edges), edges).mean().item()
+    assert blank > 0.1
+    grads = torch.autograd.grad(losses["g_edge_content"], list(model.generator.parameters()))
+    assert sum(g.abs().sum() for g in grads) > 0  # it trains G directly
+
+
+def test_style_patches_make_the_adversarial_terms_read_each_drawings_style_map():
+    torch.manual_seed(0)
+    model = QMUPD(
+        StyleGenerator(base_channels=4, num_blocks=1),
+        ResnetGenerator(base_channels=4, num_blocks=1),
+        QMUPDDiscriminators(64, base_channels=4, style_patches=True),
+        auxiliaries="classical",
+        use_quality_loss=False,
+    )
+    model.setup("fit")
+    batch = _batch()
+    out = model.cycle(batch)
+    maps, _ = model.discriminators.drawing(out.fake_drawing)
+    picked = maps.gather(1, batch.style.argmax(1)[:, None, None, None].expand(-1, 1, *maps.shape[-2:]))
+    losses = model.generator_loss(batch, out)
+    assert losses["g_adv_drawing"].item() == pytest.approx(((picked - 1) ** 2).mean().item(), rel=1e-6)
+    fake_style = torch.eye(3)[[2, 0]]
+    d_losses = model.discriminator_loss(batch, out.fake_drawing.detach(), batch.photo_masks, fake_style, batch.photo)
+    real_maps, _ = model.discriminators.drawing(batch.drawing)
+    fake_maps, _ = model.discriminators.drawing(out.fake_drawing.detach())
+    real = real_maps[torch.arange(2), batch.style.argmax(1)]
+    fake = fake_maps[torch.arange(2), fake_style.argmax(1)]
+    expected = 0.5 * (((real - 1) ** 2).mean() + (fake**2).mean())
+    assert d_losses["d_drawing"].item() == pytest.approx(expected.item(), rel=1e-6)
