@@ -339,3 +339,11 @@ def test_style_patches_make_the_adversarial_terms_read_each_drawings_style_map()
     fake = fake_maps[torch.arange(2), fake_style.argmax(1)]
     expected = 0.5 * (((real - 1) ** 2).mean() + (fake**2).mean())
     assert d_losses["d_drawing"].item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("d_lr", [None, 1e-3])
+def test_discriminators_take_their_own_rate_only_when_given(d_lr):
+    model = tiny_qmupd(lr=2e-4, d_lr=d_lr)
+    (g_opt, d_opt), _ = model.configure_optimizers()
+    assert g_opt.param_groups[0]["lr"] == 2e-4
+    assert d_opt.param_groups[0]["lr"] == (2e-4 if d_lr is None else d_lr)
