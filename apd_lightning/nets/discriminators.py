@@ -15,10 +15,9 @@ class PatchDiscriminator(nn.Module):
         base_channels: channels of the first conv (64 in the paper).
         num_layers: stride-2 layers (3 gives the 70×70 PatchGAN; inputs need a side >= 2**num_layers * 3).
         norm_layer: norm class or alias.
-        out_channels: logit maps (1; more for one map per class, as QMUPD's ``style_patches``).
 
     Shape:
-        ``(B, in_channels, H, W) -> (B, out_channels, H', W')``; at 512 with 3 layers, ``H' = W' = 62``.
+        ``(B, in_channels, H, W) -> (B, 1, H', W')``; at 512 with 3 layers, ``H' = W' = 62``.
     """
 
     def __init__(
@@ -27,7 +26,6 @@ class PatchDiscriminator(nn.Module):
         base_channels: int = 64,
         num_layers: int = 3,
         norm_layer: str | type[nn.Module] = "batch",
-        out_channels: int = 1,
     ) -> None:
         super().__init__()
         norm = resolve_layer(norm_layer, "norm")
@@ -40,7 +38,7 @@ class PatchDiscriminator(nn.Module):
             stride = 2 if n < num_layers else 1
             layers += [nn.Conv2d(channels, out, 4, stride, 1, bias=bias), norm(out), nn.LeakyReLU(0.2, True)]
             channels = out
-        layers.append(nn.Conv2d(channels, out_channels, 4, 1, 1))
+        layers.append(nn.Conv2d(channels, 1, 4, 1, 1))
         self.model = nn.Sequential(*layers)
         init_weights(self)
 

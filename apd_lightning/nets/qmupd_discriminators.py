@@ -129,8 +129,7 @@ class QMUPDDiscriminators(nn.Module):
         num_styles: style classes (3).
         class_head: see :class:`StyleDiscriminator`.
         norm_layer: norm class or alias (``instance``).
-        style_patches: one real/fake map per style in the drawing D and in the three local Ds, each drawing
-            judged by the map of its style (see :class:`StyleDiscriminator`; ``False`` in the papers).
+        style_patches: see :class:`StyleDiscriminator` (``False`` in the papers).
     """
 
     def __init__(
@@ -149,10 +148,7 @@ class QMUPDDiscriminators(nn.Module):
         )
         self.photo = PatchDiscriminator(3, base_channels, num_layers, norm_layer)
         self.local = nn.ModuleDict(
-            {
-                region: PatchDiscriminator(2, base_channels, num_layers, norm_layer, num_styles if style_patches else 1)
-                for region in REGIONS
-            }
+            {region: PatchDiscriminator(2, base_channels, num_layers, norm_layer) for region in REGIONS}
         )
 
     def judge_drawing(self, drawing: Tensor, masks: Tensor, style: Tensor | None = None) -> DrawingJudgement:
@@ -162,7 +158,7 @@ class QMUPDDiscriminators(nn.Module):
             drawing: ``(B, 1, H, W)`` in [-1, 1].
             masks: ``(B, 3, H, W)`` in [0, 1], channels in :data:`REGIONS` order.
             style: ``(B, num_styles)`` style vectors of the drawings; needed with ``style_patches``, where
-                the patch and local logits are the maps of each drawing's style (its largest component).
+                the patch logits are the map of each drawing's style (its largest component).
         """
         if masks.shape[1] != len(REGIONS):
             raise ValueError(
@@ -175,13 +171,10 @@ class QMUPDDiscriminators(nn.Module):
                     f"style_patches needs the drawings' (B, {patch.shape[1]}) styles, got "
                     f"{None if style is None else tuple(style.shape)}"
                 )
+            patch = patch.gather(1, style.argmax(1)[:, None, None, None].expand(-1, 1, *patch.shape[-2:]))
         local = {
             region: self.local[region](masked_region(drawing, masks[:, i : i + 1])) for i, region in enumerate(REGIONS)
         }
-        if self.drawing.style_patches:
-            index = style.argmax(1)[:, None, None, None]
-            patch = patch.gather(1, index.expand(-1, 1, *patch.shape[-2:]))
-            local = {region: x.gather(1, index.expand(-1, 1, *x.shape[-2:])) for region, x in local.items()}
         return DrawingJudgement(patch, style_logits, local)
 
     def judge_photo(self, photo: Tensor) -> Tensor:
