@@ -185,17 +185,18 @@ def test_styles_shorthand_names_one_hots_and_mixes():
         parse_styles("1:0")
 
 
-EPOCHS = 16  # configs/demo/qmupd.yaml trains 24 epochs (6 min on 2 cores); the same schedule, compressed
+EPOCHS = 24  # as configs/demo/qmupd.yaml: the styles part in the last, decaying epochs
 
 
 def _demo_like_model() -> QMUPD:
     """The networks and weights of configs/demo/qmupd.yaml."""
     return QMUPD(
-        StyleGenerator(base_channels=8, num_blocks=2, style_modulation=True),
-        ResnetGenerator(base_channels=8, num_blocks=2),
-        QMUPDDiscriminators(64, base_channels=8),
+        StyleGenerator(base_channels=8, num_blocks=2, style_modulation=True, decoder_modulation=True),
+        ResnetGenerator(base_channels=8, num_blocks=2, upsampling="resize"),
+        QMUPDDiscriminators(64, base_channels=8, style_patches=True),
         auxiliaries="classical",
         use_quality_loss=False,
+        lambda_edge_content=5.0,
         lr=5e-4,
         lr_constant_epochs=EPOCHS - 4,
         lr_decay_epochs=4,
@@ -210,7 +211,7 @@ def _strict_cycle(model: QMUPD, batch) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0])  # seed 1 met these bounds too (figures below)
+@pytest.mark.parametrize("seed", [0])
 def test_a_demo_like_fit_draws_held_out_photos_closer_to_their_true_drawings(tmp_path, seed):
     make_demo_data(tmp_path, size=128, count=240, seed=0, progress=False)  # the demo data: 102 + 36 test photos
     L.seed_everything(seed)
@@ -236,12 +237,12 @@ def test_a_demo_like_fit_draws_held_out_photos_closer_to_their_true_drawings(tmp
     report = json.loads((tmp_path / "scores.json").read_text())
     before, after = report["untrained"], report["trained"]
     assert report["photos"] == 36 and after["judge_truth_accuracy"] >= 0.9, report  # the judge knows the styles
-    # held-out photos: the drawings come closer to the true drawings of the requested style. Seeds 0 / 1: mean
-    # 0.54x / 0.58x of the untrained distance (the worst style 0.57x / 0.74x); the demo's 24 epochs: 0.44x.
-    assert after["chamfer"] <= 0.65 * before["chamfer"], report
+    # held-out photos: the drawings come closer to the true drawings of the requested style (issue 12: <= 0.5x)
+    # and an independent judge, trained on true drawings only, reads the requested style in >= 80 % of them
+    assert after["chamfer"] <= 0.5 * before["chamfer"], report
     for k in (1, 2, 3):
-        assert after[f"chamfer_style{k}"] <= 0.85 * before[f"chamfer_style{k}"], report
-    # the judge's accuracy (seeds 0 / 1: 37 % / 73 %, chance 33 %) swings too much between seeds to assert
+        assert after[f"chamfer_style{k}"] <= 0.6 * before[f"chamfer_style{k}"], report
+    assert after["judge_accuracy"] >= 0.8, report
     assert cycle_after < 0.5 * cycle_before, (cycle_before, cycle_after)  # seeds 0 / 1: 0.20x / 0.18x
 
 
