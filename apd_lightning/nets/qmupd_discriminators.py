@@ -86,7 +86,9 @@ class StyleDiscriminator(nn.Module):
         self.model0 = nn.Sequential(
             nn.Conv2d(in_channels, b, 4, 2, 1), nn.LeakyReLU(0.2, True), *conv(b, 2 * b, 2), *conv(2 * b, 4 * b, 2)
         )
-        self.model1 = nn.Sequential(*conv(4 * b, 8 * b, 1), nn.Conv2d(8 * b, num_styles if style_patches else 1, 4, 1, 1))
+        self.model1 = nn.Sequential(
+            *conv(4 * b, 8 * b, 1), nn.Conv2d(8 * b, num_styles if style_patches else 1, 4, 1, 1)
+        )
         if class_head == "conv":
             last = nn.Conv2d(8 * b, num_styles, image_size // 32)
         else:

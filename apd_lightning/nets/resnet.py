@@ -173,9 +173,7 @@ class StyleGenerator(nn.Module):
             nn.init.zeros_(self.style_modulation.bias)
         self.decoder_modulation = None
         if decoder_modulation:  # after the norm of each upsampling layer: 2b, then b channels
-            self.decoder_modulation = nn.ModuleList(
-                nn.Linear(style_dim, 2 * base_channels * 2**i) for i in (1, 0)
-            )
+            self.decoder_modulation = nn.ModuleList(nn.Linear(style_dim, 2 * base_channels * 2**i) for i in (1, 0))
             for linear in self.decoder_modulation:
                 nn.init.zeros_(linear.weight)
                 nn.init.zeros_(linear.bias)
