@@ -20,7 +20,7 @@ $(PY):
 
 install: $(PY)
 
-# make demo: demo data, then APDrawingGAN (~4 min on 2 cores) and QMUPD (~6 min), each drawing held-out photos,
+# make demo: demo data, then APDrawingGAN (~4 min on 2 cores) and QMUPD (~4 min), each drawing held-out photos,
 # then `draw` on one full-size photo that is not from the demo set
 demo: demo-apdrawinggan demo-qmupd demo-draw
 	@echo "APDrawingGAN: $(DEMO)/drawings/ and $(DEMO)/sheet.png; QMUPD (3 styles + a mix): $(DEMO)/qmupd/drawings/ and $(DEMO)/qmupd/sheet.png"

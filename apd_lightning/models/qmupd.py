@@ -114,6 +114,10 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
             its style term only by drawing what real drawings of that style look like, instead of agreeing with
             D on any code it likes.
         lambda_relaxed_cycle: λ_A at p = 0; it decays as 5·(1 − 0.9p).
+        lambda_edge_content: weight λ_E of a direct content term that is not in the papers:
+            perceptual(ink(ŷ), E(x)), the drawing's ink (−ŷ) against the photo's edge map, so that G learns
+            where to draw without going through F; it fades as the relaxed cycle does, λ_E·(1 − 0.9p), so the
+            styles' own line widths and fills take over. 0 (the papers) turns it off; the CPU demo uses it.
         lambda_truncation: λ_T scale; the truncation weight grows as 5·0.9p.
         lambda_strict_cycle: λ_B of the strict backward cycle L1 (5).
         lambda_quality: λ_q (0.5).
@@ -124,6 +128,7 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         gan_mode: ``lsgan`` (papers) or ``vanilla``.
         pool_size: history pool capacity (50).
         lr: Adam learning rate of both optimizers (1.5e-5 in UPD's script).
+        d_lr: the discriminators' rate when it should differ from ``lr`` (``None``: ``lr``, as the papers).
         betas: Adam betas ((0.5, 0.999)).
         lr_constant_epochs: epochs at the full rate (``niter`` = 100).
         lr_decay_epochs: linear decay length (``niter_decay`` = 200; the rate reaches ≈0.5 at epoch 200).
@@ -159,6 +164,7 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         lambda_style: float = 1.0,
         style_head_fakes: bool = True,
         lambda_relaxed_cycle: float = 5.0,
+        lambda_edge_content: float = 0.0,
         lambda_truncation: float = 5.0,
         lambda_strict_cycle: float = 5.0,
         lambda_quality: float = 0.5,
@@ -168,6 +174,7 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         gan_mode: Literal["lsgan", "vanilla"] = "lsgan",
         pool_size: int = 50,
         lr: float = 1.5e-5,
+        d_lr: float | None = None,
         betas: tuple[float, float] = (0.5, 0.999),
         lr_constant_epochs: int = 100,
         lr_decay_epochs: int = 200,
@@ -263,7 +270,7 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         lambda_relaxed, lambda_trunc = cycle_weights(
             self.current_epoch, hp.progress_epochs, hp.lambda_relaxed_cycle, hp.lambda_truncation
         )
-        judged = self.discriminators.judge_drawing(out.fake_drawing, batch.photo_masks)
+        judged = self.discriminators.judge_drawing(out.fake_drawing, batch.photo_masks, batch.style)
         with torch.no_grad():
             photo_edges = edge_image(batch.photo, aux.edges)
         losses = {
@@ -278,6 +285,10 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
             "g_truncation": out.fake_drawing.new_zeros(()),
             "g_strict_cycle": hp.lambda_strict_cycle * strict_cycle_loss(out.reconstructed_drawing, batch.drawing),
         }
+        if hp.lambda_edge_content > 0:  # ink where the photo has edges: λ_E(1 − 0.9p)·perceptual(−ŷ, E(x))
+            lambda_edges, _ = cycle_weights(self.current_epoch, hp.progress_epochs, hp.lambda_edge_content)
+            ink = (-out.fake_drawing).expand(-1, 3, -1, -1)
+            losses["g_edge_content"] = lambda_edges * aux.perceptual(ink, photo_edges).mean()
         if lambda_trunc > 0:  # LPIPS(E(F(T(G(x)))), E(x)); zero weight in the first epoch
             truncated = truncate(out.fake_drawing, hp.truncation_scale, hp.truncation_gradient)
             losses["g_truncation"] = lambda_trunc * relaxed_cycle_loss(
@@ -299,8 +310,8 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         (``d_style_acc_real``) and on the pooled fakes' requested styles (``d_style_acc_fake``).
         """
         hp, mode, d = self.hparams, self.hparams.gan_mode, self.discriminators
-        real = d.judge_drawing(batch.drawing, batch.drawing_masks)
-        fake = d.judge_drawing(fake_drawing, fake_masks)
+        real = d.judge_drawing(batch.drawing, batch.drawing_masks, batch.style)
+        fake = d.judge_drawing(fake_drawing, fake_masks, fake_style)
         local = [gan_loss(real.local[r], True, mode) + gan_loss(fake.local[r], False, mode) for r in real.local]
         real_style = style_classification_loss(real.style, batch.style, hp.soft_style_labels)
         fake_style_loss = style_classification_loss(fake.style, fake_style, hp.soft_style_labels)
@@ -384,7 +395,7 @@ class QMUPD(CompileHooks, GANHooks, L.LightningModule):
         hp = self.hparams
         generators = [*self.generator.parameters(), *self.reverse_generator.parameters()]
         g_opt = adam(generators, hp.lr, hp.betas)
-        d_opt = adam(self.discriminators.parameters(), hp.lr, hp.betas)
+        d_opt = adam(self.discriminators.parameters(), hp.lr if hp.d_lr is None else hp.d_lr, hp.betas)
         rule = linear_decay_lambda(hp.lr_constant_epochs, hp.lr_decay_epochs)
         schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, rule) for opt in (g_opt, d_opt)]
         return [g_opt, d_opt], schedulers

@@ -75,6 +75,7 @@ def style_generator_args(state: Mapping[str, Tensor]) -> dict[str, Any]:
         "style_dim": int(state["model.0.weight"].shape[1]) - 4 * base,
         "norm_layer": _norm_of(state, "instance"),
         "style_modulation": "style_modulation.weight" in state,
+        "decoder_modulation": "decoder_modulation.0.weight" in state,
         # resize upsampling is an (upsample, conv) Sequential: its conv weights are model.<i>.1.weight
         "upsampling": "resize" if any(re.fullmatch(r"model\.\d+\.1\.weight", k) for k in state) else "transposed",
     }

@@ -49,9 +49,13 @@ class StyleDiscriminator(nn.Module):
         num_styles: style classes (3).
         class_head: ``conv`` (kernel = feature size) or ``pool`` (global average pool + 1×1 conv).
         norm_layer: norm class or alias (``instance`` in the reference).
+        style_patches: the patch head gives one real/fake map per style (``num_styles`` channels), so that a
+            drawing counts as real only as a drawing of its style (a multi-task conditional discriminator, as
+            StarGAN v2's; not in the papers). ``False`` (the reference): one map for all styles.
 
     Shape:
-        ``(B, in_channels, S, S) -> (patch (B, 1, S/8 − 2, S/8 − 2), style logits (B, num_styles))``.
+        ``(B, in_channels, S, S) -> (patch (B, P, S/8 − 2, S/8 − 2), style logits (B, num_styles))`` with
+        ``P = num_styles`` when ``style_patches`` else 1.
     """
 
     def __init__(
@@ -62,6 +66,7 @@ class StyleDiscriminator(nn.Module):
         num_styles: int = 3,
         class_head: Literal["conv", "pool"] = "conv",
         norm_layer: str | type[nn.Module] = "instance",
+        style_patches: bool = False,
     ) -> None:
         super().__init__()
         if image_size % 32 or image_size < 64:
@@ -72,6 +77,7 @@ class StyleDiscriminator(nn.Module):
         bias = uses_bias(norm)
         self.image_size = image_size
         self.class_head = class_head
+        self.style_patches = style_patches
         b = base_channels
 
         def conv(cin: int, cout: int, stride: int) -> list[nn.Module]:
@@ -80,7 +86,9 @@ class StyleDiscriminator(nn.Module):
         self.model0 = nn.Sequential(
             nn.Conv2d(in_channels, b, 4, 2, 1), nn.LeakyReLU(0.2, True), *conv(b, 2 * b, 2), *conv(2 * b, 4 * b, 2)
         )
-        self.model1 = nn.Sequential(*conv(4 * b, 8 * b, 1), nn.Conv2d(8 * b, 1, 4, 1, 1))
+        self.model1 = nn.Sequential(
+            *conv(4 * b, 8 * b, 1), nn.Conv2d(8 * b, num_styles if style_patches else 1, 4, 1, 1)
+        )
         if class_head == "conv":
             last = nn.Conv2d(8 * b, num_styles, image_size // 32)
         else:
@@ -123,6 +131,7 @@ class QMUPDDiscriminators(nn.Module):
         num_styles: style classes (3).
         class_head: see :class:`StyleDiscriminator`.
         norm_layer: norm class or alias (``instance``).
+        style_patches: see :class:`StyleDiscriminator` (``False`` in the papers).
     """
 
     def __init__(
@@ -133,30 +142,42 @@ class QMUPDDiscriminators(nn.Module):
         num_styles: int = 3,
         class_head: Literal["conv", "pool"] = "conv",
         norm_layer: str | type[nn.Module] = "instance",
+        style_patches: bool = False,
     ) -> None:
         super().__init__()
-        self.drawing = StyleDiscriminator(image_size, 1, base_channels, num_styles, class_head, norm_layer)
+        self.drawing = StyleDiscriminator(
+            image_size, 1, base_channels, num_styles, class_head, norm_layer, style_patches
+        )
         self.photo = PatchDiscriminator(3, base_channels, num_layers, norm_layer)
         self.local = nn.ModuleDict(
             {region: PatchDiscriminator(2, base_channels, num_layers, norm_layer) for region in REGIONS}
         )
 
-    def judge_drawing(self, drawing: Tensor, masks: Tensor) -> DrawingJudgement:
+    def judge_drawing(self, drawing: Tensor, masks: Tensor, style: Tensor | None = None) -> DrawingJudgement:
         """Patch and style logits of the drawing D and the local Ds' logits on the regions of ``masks``.
 
         Args:
             drawing: ``(B, 1, H, W)`` in [-1, 1].
             masks: ``(B, 3, H, W)`` in [0, 1], channels in :data:`REGIONS` order.
+            style: ``(B, num_styles)`` style vectors of the drawings; needed with ``style_patches``, where
+                the patch logits are the map of each drawing's style (its largest component).
         """
         if masks.shape[1] != len(REGIONS):
             raise ValueError(
                 f"masks must be (B, {len(REGIONS)}, H, W) ({', '.join(REGIONS)}), got {tuple(masks.shape)}"
             )
-        patch, style = self.drawing(drawing)
+        patch, style_logits = self.drawing(drawing)
+        if self.drawing.style_patches:
+            if style is None or style.shape != (drawing.shape[0], patch.shape[1]):
+                raise ValueError(
+                    f"style_patches needs the drawings' (B, {patch.shape[1]}) styles, got "
+                    f"{None if style is None else tuple(style.shape)}"
+                )
+            patch = patch.gather(1, style.argmax(1)[:, None, None, None].expand(-1, 1, *patch.shape[-2:]))
         local = {
             region: self.local[region](masked_region(drawing, masks[:, i : i + 1])) for i, region in enumerate(REGIONS)
         }
-        return DrawingJudgement(patch, style, local)
+        return DrawingJudgement(patch, style_logits, local)
 
     def judge_photo(self, photo: Tensor) -> Tensor:
         """Patch logits of the photo D for ``(B, 3, H, W)`` photos in [-1, 1]."""

@@ -127,6 +127,9 @@ class StyleGenerator(nn.Module):
             its instance norm removes the per-channel constant that the concatenated style map adds, so the
             style reaches G mostly through border effects; on, it reaches every position. Adds the
             ``style_modulation`` keys, so the released weights load only with it off.
+        decoder_modulation: the same per-channel scale and shift by the style after the norm of each of
+            the two upsampling layers, where line widths and textures are drawn (zero-initialised; off in the
+            reference; adds the ``decoder_modulation`` keys).
         upsampling: ``transposed`` (the reference) or ``resize`` (see :class:`ResnetGenerator`).
 
     Shape:
@@ -150,11 +153,13 @@ class StyleGenerator(nn.Module):
         pad_layer: str | type[nn.Module] = "reflect",
         style_modulation: bool = False,
         upsampling: Upsampling = "transposed",
+        decoder_modulation: bool = False,
     ) -> None:
         super().__init__()
         norm, pad, bias = conv_layers(norm_layer, pad_layer)
         self.in_channels = in_channels
         self.style_dim = style_dim
+        self.num_blocks = num_blocks
         width = base_channels * 4
         self.model0 = nn.Sequential(*_encoder(in_channels, base_channels, norm, pad, bias))
         fuse = [nn.Conv2d(width + style_dim, width, 3, padding=1, bias=bias), norm(width), nn.ReLU(True)]
@@ -166,6 +171,12 @@ class StyleGenerator(nn.Module):
             self.style_modulation = nn.Linear(style_dim, 2 * width)
             nn.init.zeros_(self.style_modulation.weight)
             nn.init.zeros_(self.style_modulation.bias)
+        self.decoder_modulation = None
+        if decoder_modulation:  # after the norm of each upsampling layer: 2b, then b channels
+            self.decoder_modulation = nn.ModuleList(nn.Linear(style_dim, 2 * base_channels * 2**i) for i in (1, 0))
+            for linear in self.decoder_modulation:
+                nn.init.zeros_(linear.weight)
+                nn.init.zeros_(linear.bias)
 
     def forward(self, photo: Tensor, style: Tensor) -> Tensor:
         _check_input(photo, self.in_channels, "photo")
@@ -174,8 +185,22 @@ class StyleGenerator(nn.Module):
         features = self.model0(photo)
         style = style.to(features.dtype)
         fused = torch.cat([features, style[:, :, None, None].expand(-1, -1, *features.shape[-2:])], dim=1)
-        if self.style_modulation is None:
+        if self.style_modulation is None and self.decoder_modulation is None:
             return self.model(fused)
-        fused = self.model[:2](fused)  # fusion conv and norm
-        scale, shift = self.style_modulation(style)[:, :, None, None].chunk(2, dim=1)
-        return self.model[2:](fused * (1 + scale) + shift)
+        x = self.model[:2](fused)  # fusion conv and norm
+        if self.style_modulation is not None:
+            x = _modulate(x, self.style_modulation(style))
+        if self.decoder_modulation is None:
+            return self.model[2:](x)
+        decoder = 3 + self.num_blocks  # after the fusion's ReLU and the residual blocks
+        x = self.model[2:decoder](x)
+        for i, linear in enumerate(self.decoder_modulation):  # upsample, norm, modulate, ReLU
+            up, norm, relu = self.model[decoder + 3 * i : decoder + 3 * i + 3]
+            x = relu(_modulate(norm(up(x)), linear(style)))
+        return self.model[decoder + 6 :](x)
+
+
+def _modulate(x: Tensor, scale_shift: Tensor) -> Tensor:
+    """``x·(1 + γ) + β`` per channel, with ``(γ, β)`` the two halves of ``(B, 2C)`` ``scale_shift``."""
+    scale, shift = scale_shift[:, :, None, None].chunk(2, dim=1)
+    return x * (1 + scale) + shift

@@ -185,17 +185,18 @@ def test_styles_shorthand_names_one_hots_and_mixes():
         parse_styles("1:0")
 
 
-EPOCHS = 16  # configs/demo/qmupd.yaml trains 24 epochs (6 min on 2 cores); the same schedule, compressed
+EPOCHS = 24  # as configs/demo/qmupd.yaml: the styles part in the last, decaying epochs
 
 
 def _demo_like_model() -> QMUPD:
     """The networks and weights of configs/demo/qmupd.yaml."""
     return QMUPD(
-        StyleGenerator(base_channels=8, num_blocks=2, style_modulation=True),
-        ResnetGenerator(base_channels=8, num_blocks=2),
-        QMUPDDiscriminators(64, base_channels=8),
+        StyleGenerator(base_channels=8, num_blocks=2, style_modulation=True, decoder_modulation=True),
+        ResnetGenerator(base_channels=8, num_blocks=2, upsampling="resize"),
+        QMUPDDiscriminators(64, base_channels=8, style_patches=True),
         auxiliaries="classical",
         use_quality_loss=False,
+        lambda_edge_content=5.0,
         lr=5e-4,
         lr_constant_epochs=EPOCHS - 4,
         lr_decay_epochs=4,
@@ -210,7 +211,7 @@ def _strict_cycle(model: QMUPD, batch) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0])  # seed 1 met these bounds too (figures below)
+@pytest.mark.parametrize("seed", [0])
 def test_a_demo_like_fit_draws_held_out_photos_closer_to_their_true_drawings(tmp_path, seed):
     make_demo_data(tmp_path, size=128, count=240, seed=0, progress=False)  # the demo data: 102 + 36 test photos
     L.seed_everything(seed)
@@ -236,12 +237,12 @@ def test_a_demo_like_fit_draws_held_out_photos_closer_to_their_true_drawings(tmp
     report = json.loads((tmp_path / "scores.json").read_text())
     before, after = report["untrained"], report["trained"]
     assert report["photos"] == 36 and after["judge_truth_accuracy"] >= 0.9, report  # the judge knows the styles
-    # held-out photos: the drawings come closer to the true drawings of the requested style. Seeds 0 / 1: mean
-    # 0.54x / 0.58x of the untrained distance (the worst style 0.57x / 0.74x); the demo's 24 epochs: 0.44x.
-    assert after["chamfer"] <= 0.65 * before["chamfer"], report
+    # held-out photos: the drawings come closer to the true drawings of the requested style (issue 12: <= 0.5x)
+    # and an independent judge, trained on true drawings only, reads the requested style in >= 80 % of them
+    assert after["chamfer"] <= 0.5 * before["chamfer"], report
     for k in (1, 2, 3):
-        assert after[f"chamfer_style{k}"] <= 0.85 * before[f"chamfer_style{k}"], report
-    # the judge's accuracy (seeds 0 / 1: 37 % / 73 %, chance 33 %) swings too much between seeds to assert
+        assert after[f"chamfer_style{k}"] <= 0.6 * before[f"chamfer_style{k}"], report
+    assert after["judge_accuracy"] >= 0.8, report
     assert cycle_after < 0.5 * cycle_before, (cycle_before, cycle_after)  # seeds 0 / 1: 0.20x / 0.18x
 
 
@@ -288,3 +289,62 @@ def test_classical_relaxed_cycle_carries_the_photo_content_to_both_generators():
     grads = torch.autograd.grad(loss, [*model.generator.parameters(), *model.reverse_generator.parameters()])
     assert all(torch.isfinite(g).all() for g in grads)
     assert sum(g.abs().sum() for g in grads[: len(list(model.generator.parameters()))]) > 0  # reaches G
+
+
+def test_edge_content_term_pulls_the_ink_towards_the_photo_edges_only_when_weighted(monkeypatch):
+    monkeypatch.setattr(QMUPD, "current_epoch", property(lambda self: 0))
+    batch = _batch()
+    torch.manual_seed(0)
+    off = tiny_qmupd(auxiliaries="classical", use_quality_loss=False)
+    off.setup("fit")
+    assert "g_edge_content" not in off.generator_loss(batch, off.cycle(batch))  # the papers' objective
+    torch.manual_seed(0)
+    model = tiny_qmupd(auxiliaries="classical", use_quality_loss=False, lambda_edge_content=2.0)
+    model.setup("fit")
+    out = model.cycle(batch)
+    losses = model.generator_loss(batch, out)
+    aux = model.auxiliaries
+    edges = edge_image(batch.photo, aux.edges)
+    expected = 2.0 * aux.perceptual((-out.fake_drawing).expand(-1, 3, -1, -1), edges).mean()
+    assert losses["g_edge_content"].item() == pytest.approx(expected.item(), rel=1e-6)
+    assert losses["g_total"].item() == pytest.approx(sum(v.item() for k, v in losses.items() if k != "g_total"))
+    # ink exactly where the photo has edges costs nothing; a blank drawing costs something
+    assert aux.perceptual(edges, edges).max().item() < 1e-4
+    blank = aux.perceptual(-torch.ones_like(edges), edges).mean().item()
+    assert blank > 0.1
+    grads = torch.autograd.grad(losses["g_edge_content"], list(model.generator.parameters()))
+    assert sum(g.abs().sum() for g in grads) > 0  # it trains G directly
+
+
+def test_style_patches_make_the_adversarial_terms_read_each_drawings_style_map():
+    torch.manual_seed(0)
+    model = QMUPD(
+        StyleGenerator(base_channels=4, num_blocks=1),
+        ResnetGenerator(base_channels=4, num_blocks=1),
+        QMUPDDiscriminators(64, base_channels=4, style_patches=True),
+        auxiliaries="classical",
+        use_quality_loss=False,
+    )
+    model.setup("fit")
+    batch = _batch()
+    out = model.cycle(batch)
+    maps, _ = model.discriminators.drawing(out.fake_drawing)
+    picked = maps.gather(1, batch.style.argmax(1)[:, None, None, None].expand(-1, 1, *maps.shape[-2:]))
+    losses = model.generator_loss(batch, out)
+    assert losses["g_adv_drawing"].item() == pytest.approx(((picked - 1) ** 2).mean().item(), rel=1e-6)
+    fake_style = torch.eye(3)[[2, 0]]
+    d_losses = model.discriminator_loss(batch, out.fake_drawing.detach(), batch.photo_masks, fake_style, batch.photo)
+    real_maps, _ = model.discriminators.drawing(batch.drawing)
+    fake_maps, _ = model.discriminators.drawing(out.fake_drawing.detach())
+    real = real_maps[torch.arange(2), batch.style.argmax(1)]
+    fake = fake_maps[torch.arange(2), fake_style.argmax(1)]
+    expected = 0.5 * (((real - 1) ** 2).mean() + (fake**2).mean())
+    assert d_losses["d_drawing"].item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("d_lr", [None, 1e-3])
+def test_discriminators_take_their_own_rate_only_when_given(d_lr):
+    model = tiny_qmupd(lr=2e-4, d_lr=d_lr)
+    (g_opt, d_opt), _ = model.configure_optimizers()
+    assert g_opt.param_groups[0]["lr"] == 2e-4
+    assert d_opt.param_groups[0]["lr"] == (2e-4 if d_lr is None else d_lr)

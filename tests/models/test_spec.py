@@ -36,11 +36,12 @@ def test_hierarchical_generator_arguments_are_read_back_from_its_weights(args):
         dict(in_channels=3, out_channels=1, base_channels=4, num_blocks=1, style_dim=3, norm_layer="instance"),
         dict(in_channels=1, out_channels=3, base_channels=8, num_blocks=9, style_dim=5, norm_layer="batch"),
         dict(base_channels=4, num_blocks=2, style_modulation=True, upsampling="resize"),
+        dict(base_channels=4, num_blocks=2, style_modulation=True, decoder_modulation=True),
     ],
 )
 def test_style_generator_arguments_are_read_back_from_its_weights(args):
     defaults = dict(in_channels=3, out_channels=1, style_dim=3, norm_layer="instance")
-    args = {**defaults, "style_modulation": False, "upsampling": "transposed", **args}
+    args = {**defaults, "style_modulation": False, "decoder_modulation": False, "upsampling": "transposed", **args}
     with torch.device("meta"):
         state = StyleGenerator(**args).state_dict()
     assert style_generator_args(state) == args

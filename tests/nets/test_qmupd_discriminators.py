@@ -53,3 +53,22 @@ def test_every_parameter_gets_a_finite_gradient(head):
     all_d = QMUPDDiscriminators(64, base_channels=4, class_head=head)
     both = lambda d: (d.judge_drawing(drawing, masks), d.judge_photo(photo))  # noqa: E731
     assert_every_parameter_gets_a_finite_gradient(all_d, both)
+
+
+def test_style_patches_judge_each_drawing_by_the_map_of_its_style():
+    torch.manual_seed(0)
+    d = QMUPDDiscriminators(64, base_channels=4, style_patches=True)
+    drawing, masks = torch.rand(3, 1, 64, 64) * 2 - 1, torch.rand(3, 3, 64, 64)
+    all_maps, _ = d.drawing(drawing)
+    assert all_maps.shape == (3, 3, 6, 6)  # one real/fake map per style
+    style = torch.tensor([[0.2, 0.7, 0.1], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    judged = d.judge_drawing(drawing, masks, style)
+    assert judged.patch.shape == (3, 1, 6, 6)
+    for i, k in enumerate([1, 0, 2]):  # the largest component picks the map
+        assert torch.equal(judged.patch[i, 0], all_maps[i, k])
+    with pytest.raises(ValueError, match="style_patches needs"):
+        d.judge_drawing(drawing, masks)
+    with pytest.raises(ValueError, match="style_patches needs"):
+        d.judge_drawing(drawing, masks, style[:, :2])
+    plain = QMUPDDiscriminators(64, base_channels=4)  # the papers' single map ignores the style
+    assert plain.judge_drawing(drawing, masks, style).patch.shape == (3, 1, 6, 6)

@@ -136,3 +136,24 @@ def test_gradients_reach_the_style_modulation():
     generator(torch.rand(2, 3, 32, 32), torch.eye(3)[:2]).mean().backward()
     assert generator.style_modulation.weight.grad is not None
     assert generator.style_modulation.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("upsampling", ["transposed", "resize"])
+def test_decoder_modulation_starts_as_without_it_then_changes_the_upsampled_features(upsampling):
+    torch.manual_seed(0)
+    plain = StyleGenerator(base_channels=4, num_blocks=2, style_modulation=True, upsampling=upsampling)
+    modulated = StyleGenerator(
+        base_channels=4, num_blocks=2, style_modulation=True, upsampling=upsampling, decoder_modulation=True
+    )
+    assert {k for k in modulated.state_dict()} - {k for k in plain.state_dict()} == {
+        f"decoder_modulation.{i}.{p}" for i in (0, 1) for p in ("weight", "bias")
+    }
+    assert [m.out_features for m in modulated.decoder_modulation] == [2 * 8, 2 * 4]  # 2b then b channels
+    modulated.load_state_dict(plain.state_dict(), strict=False)
+    photo, styles = torch.rand(3, 3, 32, 32) * 2 - 1, torch.eye(3)
+    torch.testing.assert_close(modulated(photo, styles), plain(photo, styles))  # zero-initialised
+    with torch.no_grad():
+        modulated.decoder_modulation[1].bias[:4].fill_(1.0)  # γ = 1: the last upsampled features doubled
+    assert (modulated(photo, styles) - plain(photo, styles)).abs().max() > 1e-2
+    modulated(photo, styles).mean().backward()
+    assert all(m.weight.grad.abs().sum() > 0 for m in modulated.decoder_modulation)
