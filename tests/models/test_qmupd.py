@@ -243,7 +243,7 @@ def test_a_demo_like_fit_draws_held_out_photos_closer_to_their_true_drawings(tmp
     for k in (1, 2, 3):
         assert after[f"chamfer_style{k}"] <= 0.6 * before[f"chamfer_style{k}"], report
     assert after["judge_accuracy"] >= 0.8, report
-    assert cycle_after < 0.5 * cycle_before, (cycle_before, cycle_after)  # seeds 0 / 1: 0.20x / 0.18x
+    assert cycle_after < 0.5 * cycle_before, (cycle_before, cycle_after)  # the strict backward cycle learns too
 
 
 def test_qmupd_trains_in_bf16(tmp_path):
