@@ -23,21 +23,41 @@ QUIET = [
 ]
 
 
-def apdrawinggan_args(demo_root) -> list[str]:
-    """``fit`` arguments of the demo APDrawingGAN at 64 px with width-4 nets."""
+def _demo_at_64px(model: str, data_root: Path) -> list[str]:
+    """``configs/<model>.yaml`` with its demo overlay, on ``data_root`` at 64 px, batch 2, no loader workers."""
     return [
         "-c",
-        str(CONFIGS / "apdrawinggan.yaml"),
+        str(CONFIGS / f"{model}.yaml"),
         "-c",
-        str(CONFIGS / "demo/apdrawinggan.yaml"),
+        str(CONFIGS / f"demo/{model}.yaml"),
         "--data.root",
-        str(demo_root / "apdrawing"),
+        str(data_root),
         "--data.image_size",
         "64",
         "--data.num_workers",
         "0",
         "--data.batch_size",
         "2",
+    ]
+
+
+#: One epoch of two training batches, validated once on one batch.
+ONE_SHORT_EPOCH = [
+    "--trainer.max_epochs",
+    "1",
+    "--trainer.limit_train_batches",
+    "2",
+    "--trainer.limit_val_batches",
+    "1",
+    "--trainer.check_val_every_n_epoch",
+    "1",
+]
+
+
+def apdrawinggan_args(demo_root) -> list[str]:
+    """``fit`` arguments of the demo APDrawingGAN at 64 px with width-4 nets."""
+    return [
+        *_demo_at_64px("apdrawinggan", demo_root / "apdrawing"),
         "--model.generator.init_args.global_channels",
         "4",
         "--model.generator.init_args.part_channels",
@@ -55,18 +75,7 @@ def apdrawinggan_args(demo_root) -> list[str]:
 def qmupd_args(demo_root) -> list[str]:
     """``fit`` arguments of the demo QMUPD (classical auxiliaries, no quality loss) at 64 px with width-4 nets."""
     return [
-        "-c",
-        str(CONFIGS / "qmupd.yaml"),
-        "-c",
-        str(CONFIGS / "demo/qmupd.yaml"),
-        "--data.root",
-        str(demo_root / "unpaired"),
-        "--data.image_size",
-        "64",
-        "--data.num_workers",
-        "0",
-        "--data.batch_size",
-        "2",
+        *_demo_at_64px("qmupd", demo_root / "unpaired"),
         "--model.generator.init_args.base_channels",
         "4",
         "--model.generator.init_args.num_blocks",

@@ -166,17 +166,10 @@ class StyleGenerator(nn.Module):
         blocks = [ResnetBlock(width, norm, pad_layer=pad) for _ in range(num_blocks)]
         self.model = nn.Sequential(*fuse, *blocks, *_decoder(base_channels, out_channels, norm, pad, bias, upsampling))
         init_weights(self)
-        self.style_modulation = None
-        if style_modulation:
-            self.style_modulation = nn.Linear(style_dim, 2 * width)
-            nn.init.zeros_(self.style_modulation.weight)
-            nn.init.zeros_(self.style_modulation.bias)
+        self.style_modulation = _style_linear(style_dim, width) if style_modulation else None
         self.decoder_modulation = None
         if decoder_modulation:  # after the norm of each upsampling layer: 2b, then b channels
-            self.decoder_modulation = nn.ModuleList(nn.Linear(style_dim, 2 * base_channels * 2**i) for i in (1, 0))
-            for linear in self.decoder_modulation:
-                nn.init.zeros_(linear.weight)
-                nn.init.zeros_(linear.bias)
+            self.decoder_modulation = nn.ModuleList(_style_linear(style_dim, base_channels * 2**i) for i in (1, 0))
 
     def forward(self, photo: Tensor, style: Tensor) -> Tensor:
         _check_input(photo, self.in_channels, "photo")
@@ -185,19 +178,26 @@ class StyleGenerator(nn.Module):
         features = self.model0(photo)
         style = style.to(features.dtype)
         fused = torch.cat([features, style[:, :, None, None].expand(-1, -1, *features.shape[-2:])], dim=1)
-        if self.style_modulation is None and self.decoder_modulation is None:
-            return self.model(fused)
         x = self.model[:2](fused)  # fusion conv and norm
         if self.style_modulation is not None:
             x = _modulate(x, self.style_modulation(style))
-        if self.decoder_modulation is None:
-            return self.model[2:](x)
         decoder = 3 + self.num_blocks  # after the fusion's ReLU and the residual blocks
         x = self.model[2:decoder](x)
-        for i, linear in enumerate(self.decoder_modulation):  # upsample, norm, modulate, ReLU
+        for i in range(2):  # upsample, norm, [modulate,] ReLU
             up, norm, relu = self.model[decoder + 3 * i : decoder + 3 * i + 3]
-            x = relu(_modulate(norm(up(x)), linear(style)))
+            x = norm(up(x))
+            if self.decoder_modulation is not None:
+                x = _modulate(x, self.decoder_modulation[i](style))
+            x = relu(x)
         return self.model[decoder + 6 :](x)
+
+
+def _style_linear(style_dim: int, channels: int) -> nn.Linear:
+    """A zero-initialised ``style_dim → 2·channels`` linear map (scale and shift): it starts as the identity."""
+    linear = nn.Linear(style_dim, 2 * channels)
+    nn.init.zeros_(linear.weight)
+    nn.init.zeros_(linear.bias)
+    return linear
 
 
 def _modulate(x: Tensor, scale_shift: Tensor) -> Tensor:

@@ -12,7 +12,7 @@ from torch import nn
 from apd_lightning.callbacks import TrueDrawingScores
 from apd_lightning.data import UnpairedDataModule
 from apd_lightning.data.demo import make_demo_data
-from tests.builders import tiny_qmupd
+from tests.builders import quiet_trainer, tiny_qmupd
 
 
 class Oracle(L.LightningModule):
@@ -83,16 +83,7 @@ def test_the_report_compares_the_untrained_and_the_trained_generator_on_every_he
     untrained = {k: v.clone() for k, v in module.generator.state_dict().items()}
     data = UnpairedDataModule(str(demo_root), image_size=64, batch_size=4, num_workers=0, val_size=6)
     callback = TrueDrawingScores(judge_steps=150, report_path=str(tmp_path / "report" / "scores.json"))
-    L.Trainer(
-        accelerator="cpu",
-        max_steps=2,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        callbacks=[callback],
-    ).fit(module, datamodule=data)
+    quiet_trainer(max_steps=2, callbacks=[callback]).fit(module, datamodule=data)
     report = json.loads((tmp_path / "report" / "scores.json").read_text())
     assert report["photos"] == 6 and set(report) == {"photos", "untrained", "trained"}
     keys = {"chamfer_style1", "chamfer_style2", "chamfer_style3", "chamfer", "judge_accuracy", "judge_truth_accuracy"}

@@ -15,7 +15,7 @@ from torch import nn
 from apd_lightning.cli import main
 from apd_lightning.nets import HierarchicalGenerator
 from tests.builders import CONFIGS
-from tests.helpers import MODEL_ARGS, subprocess_env
+from tests.helpers import MODEL_ARGS, ONE_SHORT_EPOCH, subprocess_env
 
 pytestmark = pytest.mark.usefixtures("one_thread_and_restored_determinism")
 
@@ -41,14 +41,7 @@ def test_two_process_ddp_fit(model, demo_root, tmp_path):
         "2",
         "--trainer.strategy",
         "ddp",
-        "--trainer.max_epochs",
-        "1",
-        "--trainer.limit_train_batches",
-        "2",
-        "--trainer.limit_val_batches",
-        "1",
-        "--trainer.check_val_every_n_epoch",
-        "1",
+        *ONE_SHORT_EPOCH,
         "--trainer.logger",
         "false",
         "--trainer.callbacks+=tests.helpers.DumpWeights",

@@ -10,7 +10,7 @@ import pytest
 
 from apd_lightning.cli import main
 from tests.builders import CONFIGS
-from tests.helpers import apdrawinggan_args
+from tests.helpers import ONE_SHORT_EPOCH, apdrawinggan_args
 
 pytestmark = pytest.mark.usefixtures("one_thread_and_restored_determinism")
 
@@ -62,14 +62,7 @@ def test_offline_run_logs_losses_images_metrics_and_config(demo_root, tmp_path, 
                     str(CONFIGS / "logger/wandb.yaml"),
                     "--trainer.default_root_dir",
                     str(tmp_path / "runs"),
-                    "--trainer.max_epochs",
-                    "1",
-                    "--trainer.limit_train_batches",
-                    "2",
-                    "--trainer.limit_val_batches",
-                    "1",
-                    "--trainer.check_val_every_n_epoch",
-                    "1",
+                    *ONE_SHORT_EPOCH,
                     "--trainer.log_every_n_steps",
                     "1",
                     "--trainer.callbacks+=apd_lightning.callbacks.ImageGridLogger",

@@ -222,16 +222,7 @@ def test_a_demo_like_fit_draws_held_out_photos_closer_to_their_true_drawings(tmp
     model.eval()
     cycle_before = _strict_cycle(model, batch)
     scores = TrueDrawingScores(report_path=str(tmp_path / "scores.json"))
-    L.Trainer(
-        accelerator="cpu",
-        max_epochs=EPOCHS,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        callbacks=[scores],
-    ).fit(model, data)
+    quiet_trainer(max_epochs=EPOCHS, callbacks=[scores]).fit(model, data)
     model.eval()
     cycle_after = _strict_cycle(model, batch)
     report = json.loads((tmp_path / "scores.json").read_text())

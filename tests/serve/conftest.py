@@ -103,19 +103,9 @@ def client(fake_drawers):
 
 # ---- real models: tiny checkpoints trained for a few steps, a real portrait ------------------------------------
 def _fit_and_save(model, datamodule, path, root) -> None:
-    import lightning as L
+    from tests.builders import quiet_trainer
 
-    trainer = L.Trainer(
-        accelerator="cpu",
-        devices=1,
-        max_steps=3,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        default_root_dir=str(root),
-    )
+    trainer = quiet_trainer(max_steps=3, default_root_dir=str(root))
     trainer.fit(model, datamodule=datamodule)
     trainer.save_checkpoint(path)
 
